@@ -1,0 +1,291 @@
+//! The synthetic demo community: one street, two communities, sixteen grids
+//! with irregular, edge-sharing polygons, and the buildings and units in
+//! them. Deterministic: the same demo on every machine. Every name, code and
+//! place is made up (the district code is in no official list).
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use wangge_core::codes::{CommunityCode, GridCode};
+use wangge_core::org::BuildingUse;
+use wangge_core::{GeoPoint, Localized};
+use wangge_store::{NewBuilding, NewUnit};
+
+use crate::error::AppError;
+use crate::grids::{ImportOptions, Located};
+use crate::App;
+
+pub const DISTRICT: (&str, &str) = ("340171", "新城区");
+pub const STREET: (&str, &str) = ("340171001", "幸福路街道");
+/// Code, name, compound names (one per grid) and roads of each community.
+const COMMUNITIES: [(&str, &str, [&str; 8], [&str; 2]); 2] = [
+    (
+        "340171001001",
+        "和平社区",
+        [
+            "和平里小区",
+            "翠竹园",
+            "电机厂宿舍",
+            "东方花园",
+            "春风苑",
+            "银杏家园",
+            "书香门第",
+            "锦绣华庭",
+        ],
+        ["和平路", "长江西路"],
+    ),
+    (
+        "340171001002",
+        "春晖社区",
+        [
+            "春晖小区",
+            "景和苑",
+            "纺织新村",
+            "怡景花园",
+            "绿地公馆",
+            "香樟雅苑",
+            "馨园小区",
+            "金桂苑",
+        ],
+        ["春晖路", "望江东路"],
+    ),
+];
+
+const COLUMNS: usize = 4;
+const ROWS_PER_COMMUNITY: usize = 2;
+const ORIGIN: (f64, f64) = (117.2480, 31.8420);
+const CELL: (f64, f64) = (0.0042, 0.0036);
+const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    pub already_loaded: bool,
+    pub communities: usize,
+    pub grids: usize,
+    pub buildings: usize,
+    pub units: usize,
+}
+
+/// splitmix64: a fixed, well-mixed hash for deterministic jitter.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A value in [-1, 1) from a key.
+fn jitter(key: u64) -> f64 {
+    (mix(key) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+}
+
+/// Lattice vertex (i, j), jittered so grids look drawn by hand.
+fn vertex(i: usize, j: usize) -> (f64, f64) {
+    let key = (i as u64) << 32 | j as u64;
+    (
+        ORIGIN.0 + i as f64 * CELL.0 + jitter(key) * CELL.0 * 0.12,
+        ORIGIN.1 + j as f64 * CELL.1 + jitter(key ^ 0xABCDEF) * CELL.1 * 0.12,
+    )
+}
+
+/// A bend in the edge between two vertices, the same for both neighbours.
+fn edge_mid(a: (usize, usize), b: (usize, usize)) -> (f64, f64) {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    let (pa, pb) = (vertex(a.0, a.1), vertex(b.0, b.1));
+    let key = mix((a.0 as u64) << 48 | (a.1 as u64) << 32 | (b.0 as u64) << 16 | b.1 as u64);
+    // Perpendicular push of up to 8 % of a cell.
+    let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
+    let len = (dx * dx + dy * dy).sqrt();
+    let push = jitter(key) * 0.08 * CELL.0.min(CELL.1);
+    ((pa.0 + pb.0) / 2.0 - dy / len * push, (pa.1 + pb.1) / 2.0 + dx / len * push)
+}
+
+/// The counter-clockwise ring of cell (i, j).
+fn cell_ring(i: usize, j: usize) -> Vec<[f64; 2]> {
+    let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+    let mut ring = Vec::with_capacity(9);
+    for k in 0..4 {
+        let (a, b) = (corners[k], corners[(k + 1) % 4]);
+        let v = vertex(a.0, a.1);
+        ring.push([v.0, v.1]);
+        let m = edge_mid(a, b);
+        ring.push([m.0, m.1]);
+    }
+    ring.push(ring[0]);
+    ring
+}
+
+/// A point at fractions (u, v) across cell (i, j), by bilinear interpolation.
+fn cell_point(i: usize, j: usize, u: f64, v: f64) -> (f64, f64) {
+    let (a, b, c, d) = (vertex(i, j), vertex(i + 1, j), vertex(i + 1, j + 1), vertex(i, j + 1));
+    let lerp = |p: (f64, f64), q: (f64, f64), t: f64| (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t);
+    let bottom = lerp(a, b, u);
+    let top = lerp(d, c, u);
+    lerp(bottom, top, v)
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The demo's grid boundaries as an import file.
+pub fn boundaries() -> Value {
+    let mut features = Vec::new();
+    for (c, (code, name, _, _)) in COMMUNITIES.iter().enumerate() {
+        for row in 0..ROWS_PER_COMMUNITY {
+            for col in 0..COLUMNS {
+                let seq = row * COLUMNS + col;
+                let j = c * ROWS_PER_COMMUNITY + row;
+                let ring: Vec<[f64; 2]> = cell_ring(col, j)
+                    .into_iter()
+                    .map(|[x, y]| [round6(x), round6(y)])
+                    .collect();
+                features.push(json!({
+                    "type": "Feature",
+                    "properties": {
+                        "code": format!("{code}{:02}", seq + 1),
+                        "name": format!("{name}第{}网格", NUMERALS[seq]),
+                        "community_name": name,
+                        "street_name": STREET.1,
+                        "district_name": DISTRICT.1,
+                    },
+                    "geometry": { "type": "Polygon", "coordinates": [ring] },
+                }));
+            }
+        }
+    }
+    json!({ "type": "FeatureCollection", "features": features })
+}
+
+impl App {
+    /// Loads the demo community unless it is already there.
+    pub async fn load_demo(&self) -> Result<DemoReport, AppError> {
+        let first = CommunityCode::parse(COMMUNITIES[0].0)
+            .and_then(|c| c.grid(1))
+            .map_err(|e| AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh)))?;
+        if self.store.grid_by_code(&first).await?.is_some() {
+            return Ok(DemoReport {
+                already_loaded: true,
+                communities: COMMUNITIES.len(),
+                grids: 0,
+                buildings: 0,
+                units: 0,
+            });
+        }
+        let file = boundaries().to_string();
+        let imported = self
+            .import_boundaries(file.as_bytes(), ImportOptions::default())
+            .await?;
+
+        let mut buildings = Vec::new();
+        for (c, (code, _, compounds, roads)) in COMMUNITIES.iter().enumerate() {
+            let community = self.community(&CommunityCode::parse(code).map_err(|e| {
+                AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
+            })?)
+            .await?;
+            let mut number = 0;
+            for row in 0..ROWS_PER_COMMUNITY {
+                for col in 0..COLUMNS {
+                    let seq = row * COLUMNS + col;
+                    let j = c * ROWS_PER_COMMUNITY + row;
+                    for by in 0..4 {
+                        for bx in 0..3 {
+                            let key = mix(((c * 100 + seq) * 100 + by * 10 + bx) as u64);
+                            if key % 7 == 0 {
+                                continue; // a green, a school, a car park
+                            }
+                            let (lon, lat) = cell_point(
+                                col,
+                                j,
+                                0.22 + bx as f64 * 0.28,
+                                0.2 + by as f64 * 0.2,
+                            );
+                            let location = GeoPoint::new(round6(lon), round6(lat))
+                                .map_err(|e| AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh)))?;
+                            let Located::Inside { grid } = self.locate(location, None).await? else {
+                                continue;
+                            };
+                            number += 1;
+                            buildings.push(demo_building(
+                                community.community.id,
+                                grid.grid.id,
+                                number,
+                                key,
+                                location,
+                                compounds[seq],
+                                roads[row],
+                                by == 0,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let units = buildings.iter().map(|b| b.units.len()).sum();
+        let count = buildings.len();
+        self.store.insert_buildings(buildings).await?;
+        Ok(DemoReport {
+            already_loaded: false,
+            communities: COMMUNITIES.len(),
+            grids: imported.created.len(),
+            buildings: count,
+            units,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn demo_building(
+    community_id: i64,
+    grid_id: i64,
+    number: usize,
+    key: u64,
+    location: GeoPoint,
+    compound: &str,
+    road: &str,
+    on_street: bool,
+) -> NewBuilding {
+    // Building 13 of each community has shops on its ground floor, with the
+    // storm drain of the story in front of them.
+    let building_use = if number == 13 {
+        BuildingUse::Mixed
+    } else if on_street && key % 3 == 0 {
+        BuildingUse::Commercial
+    } else if key % 29 == 0 {
+        BuildingUse::Public
+    } else {
+        BuildingUse::Residential
+    };
+    let (floors, unit_count, per_floor) = match building_use {
+        BuildingUse::Commercial => (2, 1, 6),
+        BuildingUse::Public => (3, 1, 4),
+        _ => match key % 7 {
+            0..=2 => (6, 2 + (key % 2) as i64, 2),
+            3 => (7, 3, 2),
+            4 => (11, 2, 2),
+            5 => (18, 2, 4),
+            _ => (26, 2, 4),
+        },
+    };
+    NewBuilding {
+        community_id,
+        grid_id,
+        number: number.to_string(),
+        name: format!("{number}栋"),
+        address: format!("{road}{}号 {compound}{number}栋", 8 + number * 2),
+        location,
+        floors,
+        building_use,
+        units: (1..=unit_count)
+            .map(|n| NewUnit {
+                number: n,
+                floors,
+                dwellings_per_floor: per_floor,
+            })
+            .collect(),
+    }
+}
+
+/// The code of the demo's first grid, for tests and docs.
+pub fn first_grid_code() -> Option<GridCode> {
+    CommunityCode::parse(COMMUNITIES[0].0).ok()?.grid(1).ok()
+}

@@ -1,0 +1,142 @@
+//! Use cases of wangge: what the web layer and the command line call.
+//!
+//! An [`App`] owns the store and the derived in-memory state (the point →
+//! grid index), reads the clock through [`Clock`] so that tests can fix
+//! time, and answers with domain types or an [`AppError`].
+
+pub mod demo;
+pub mod error;
+pub mod grids;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use wangge_core::time;
+use wangge_geo::GridIndex;
+use wangge_store::{Backend, Store};
+
+pub use error::{AppError, Resource};
+pub use grids::{GridDetail, ImportOptions, ImportReport, Located};
+
+/// The source of "now". Tests inject a fixed clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that stays where it is set.
+pub struct FixedClock(RwLock<Timestamp>);
+
+impl FixedClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(RwLock::new(at))
+    }
+
+    pub fn set(&self, at: Timestamp) {
+        if let Ok(mut t) = self.0.write() {
+            *t = at;
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0.read().map(|t| *t).unwrap_or_else(|e| *e.into_inner())
+    }
+}
+
+pub struct App {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    index: RwLock<Arc<GridIndex>>,
+    /// The store's boundaries revision the index was built from.
+    index_revision: AtomicI64,
+}
+
+impl App {
+    /// Builds the app and its grid index from the store.
+    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Arc<Self>, AppError> {
+        let app = Arc::new(Self {
+            store,
+            clock,
+            index: RwLock::new(Arc::new(GridIndex::empty())),
+            index_revision: AtomicI64::new(-1),
+        });
+        app.refresh_index().await?;
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// Now, truncated to the microseconds every store keeps.
+    pub fn now(&self) -> Timestamp {
+        time::truncate(self.clock.now())
+    }
+
+    pub async fn health(&self) -> Result<(), AppError> {
+        Ok(self.store.health().await?)
+    }
+
+    fn index(&self) -> Arc<GridIndex> {
+        match self.index.read() {
+            Ok(i) => i.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the point index from the stored boundaries.
+    pub async fn refresh_index(&self) -> Result<(), AppError> {
+        let revision = self.store.boundaries_revision().await?;
+        let rows = self.store.all_boundaries().await?;
+        let index = Arc::new(grids::build_index(rows)?);
+        tracing::debug!(boundaries = index.len(), revision, "grid index rebuilt");
+        match self.index.write() {
+            Ok(mut slot) => *slot = index,
+            Err(poisoned) => *poisoned.into_inner() = index,
+        }
+        self.index_revision.store(revision, Ordering::Release);
+        Ok(())
+    }
+
+    /// Rebuilds the index if another node changed boundaries since.
+    pub async fn refresh_index_if_stale(&self) -> Result<bool, AppError> {
+        let revision = self.store.boundaries_revision().await?;
+        if revision == self.index_revision.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        self.refresh_index().await?;
+        Ok(true)
+    }
+
+    /// Keeps the index in step with boundary changes made by other app
+    /// nodes, checking every `every`.
+    pub fn spawn_index_watcher(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let app = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(app) = app.upgrade() else { break };
+                if let Err(e) = app.refresh_index_if_stale().await {
+                    tracing::warn!(error = %e, "cannot refresh the grid index");
+                }
+            }
+        })
+    }
+}

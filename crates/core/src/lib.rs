@@ -1,0 +1,16 @@
+//! The wangge domain: what a community, a grid and (later) a case are, and
+//! the rules that hold for them.
+//!
+//! This crate is pure: no I/O, no clock, no database or web types. Everything
+//! else in the workspace depends on it; it depends on nothing of ours.
+
+pub mod codes;
+pub mod geo;
+pub mod i18n;
+pub mod org;
+pub mod time;
+
+pub use codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};
+pub use geo::{GeoPoint, PointError};
+pub use i18n::{Lang, Localized};
+pub use org::Id;

@@ -1,0 +1,144 @@
+//! Storage: one repository interface ([`Store`]) and one implementation per
+//! backend, each on its best driver.
+//!
+//! - [`sqlite::SqliteStore`]: `rusqlite` with bundled SQLite; one writer
+//!   thread that commits concurrent commands together (group commit) and a
+//!   pool of reader threads. WAL, `synchronous=FULL`, foreign keys on,
+//!   verified at open.
+//! - [`postgres::PgStore`]: `sqlx`'s `PgPool`.
+//!
+//! SQL text is shared where the dialects agree (`sql.rs`); row mapping is
+//! written once (`rows.rs`); each backend keeps its own migrations folder.
+
+pub mod error;
+pub mod model;
+pub mod postgres;
+mod rows;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use wangge_core::codes::{CommunityCode, GridCode};
+use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
+
+pub use error::{StoreError, StoreResult};
+pub use model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, NewUnit, OrgNames};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The repository interface. Every method is one atomic operation.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Round-trips a trivial query.
+    async fn health(&self) -> StoreResult<()>;
+
+    async fn list_communities(&self) -> StoreResult<Vec<CommunitySummary>>;
+
+    /// Grids in code order, of one community or all.
+    async fn list_grids(&self, community: Option<&CommunityCode>) -> StoreResult<Vec<GridSummary>>;
+    async fn grid(&self, id: Id) -> StoreResult<Option<GridSummary>>;
+    async fn grid_by_code(&self, code: &GridCode) -> StoreResult<Option<GridSummary>>;
+
+    /// Every boundary version of a grid, newest first.
+    async fn boundary_history(&self, grid_id: Id) -> StoreResult<Vec<BoundaryVersion>>;
+    /// Every boundary version of every grid, for the point index.
+    async fn all_boundaries(&self) -> StoreResult<Vec<BoundaryRow>>;
+    /// A counter bumped by every boundary change, polled by app nodes.
+    async fn boundaries_revision(&self) -> StoreResult<i64>;
+    /// Applies boundary changes and building reassignments atomically:
+    /// either all of them or none.
+    async fn apply_boundary_changes(&self, changes: BoundaryChanges) -> StoreResult<()>;
+
+    /// Inserts buildings with their units, atomically; returns their ids.
+    async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>>;
+    async fn buildings_of_grid(&self, grid_id: Id) -> StoreResult<Vec<Building>>;
+    async fn all_buildings(&self) -> StoreResult<Vec<Building>>;
+    async fn building(&self, id: Id) -> StoreResult<Option<Building>>;
+    async fn units_of_building(&self, building_id: Id) -> StoreResult<Vec<Unit>>;
+}
+
+/// Settings that apply to whichever backend the URL selects.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Reader threads (SQLite) or pool size (PostgreSQL).
+    pub readers: usize,
+    pub max_pg_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            readers: 4,
+            max_pg_connections: 16,
+        }
+    }
+}
+
+/// Opens the store a URL names and brings its schema up to date.
+///
+/// `postgres://…` or `postgresql://…` selects PostgreSQL; `sqlite://PATH`,
+/// `sqlite:PATH` or a plain path selects SQLite.
+pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = postgres::PgStore::connect(url, options.max_pg_connections).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err(StoreError::Config("empty SQLite path".into()));
+        }
+        let store = sqlite::SqliteStore::open(path.as_ref(), options.readers).await?;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Redacts the password of a database URL for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://app:s3cret@db:5432/wangge"),
+            "postgres://app:***@db:5432/wangge"
+        );
+        assert_eq!(
+            super::redact_url("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(super::redact_url("./wangge.db"), "./wangge.db");
+    }
+}

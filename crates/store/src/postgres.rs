@@ -1,0 +1,334 @@
+//! The PostgreSQL backend: `sqlx`'s `PgPool` (never `AnyPool`).
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Transaction};
+use wangge_core::codes::{CommunityCode, GridCode};
+use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
+use wangge_core::time;
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, OrgNames, org_codes};
+use crate::sqlite::redraw_conflict;
+use crate::{Backend, Store, rows, sql};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+        Self::connect_with(options, max_connections).await
+    }
+
+    pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn fetch_all<T>(
+        &self,
+        query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+        map: fn(&PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        query.fetch_all(&self.pool).await?.iter().map(map).collect()
+    }
+
+    async fn fetch_opt<T>(
+        &self,
+        query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
+        map: fn(&PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        query
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(map)
+            .transpose()
+    }
+}
+
+async fn id_of(
+    tx: &mut Transaction<'_, Postgres>,
+    sql: &'static str,
+    code: &str,
+) -> StoreResult<Option<Id>> {
+    Ok(sqlx::query_scalar(sql)
+        .bind(code)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+/// Finds or creates the org units above a grid code; returns the community id.
+async fn ensure_org(
+    tx: &mut Transaction<'_, Postgres>,
+    code: &GridCode,
+    names: &OrgNames,
+) -> StoreResult<Id> {
+    let (district, street, community) = org_codes(code);
+    let missing = |level: &str, code: &str| {
+        StoreError::NotFound(format!("{level} {code} does not exist and no name was given for it"))
+    };
+    if let Some(name) = &names.district {
+        sqlx::query(sql::INSERT_DISTRICT)
+            .bind(district.as_str())
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let district_id = id_of(tx, sql::DISTRICT_ID, district.as_str())
+        .await?
+        .ok_or_else(|| missing("district", district.as_str()))?;
+    if let Some(name) = &names.street {
+        sqlx::query(sql::INSERT_STREET)
+            .bind(district_id)
+            .bind(street.as_str())
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let street_id = id_of(tx, sql::STREET_ID, street.as_str())
+        .await?
+        .ok_or_else(|| missing("street", street.as_str()))?;
+    if let Some(name) = &names.community {
+        sqlx::query(sql::INSERT_COMMUNITY)
+            .bind(street_id)
+            .bind(community.as_str())
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    }
+    id_of(tx, sql::COMMUNITY_ID, community.as_str())
+        .await?
+        .ok_or_else(|| missing("community", community.as_str()))
+}
+
+async fn apply_changes(
+    tx: &mut Transaction<'_, Postgres>,
+    changes: &BoundaryChanges,
+) -> StoreResult<()> {
+    let effective = time::to_micros(changes.effective);
+    let recorded = time::to_micros(changes.recorded_at);
+    for change in &changes.changes {
+        match change {
+            BoundaryChange::Create {
+                code,
+                name,
+                external_code,
+                names,
+                geometry,
+            } => {
+                let community_id = ensure_org(tx, code, names).await?;
+                let grid_id: Id = sqlx::query_scalar(sql::INSERT_GRID)
+                    .bind(community_id)
+                    .bind(code.as_str())
+                    .bind(name)
+                    .bind(external_code.as_ref().map(|c| c.as_str()))
+                    .bind(recorded)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                sqlx::query(sql::INSERT_BOUNDARY)
+                    .bind(grid_id)
+                    .bind(1i64)
+                    .bind(effective)
+                    .bind(geometry)
+                    .bind(recorded)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            BoundaryChange::Redraw {
+                grid_id,
+                expected_version,
+                geometry,
+            } => {
+                let closed = sqlx::query(sql::CLOSE_BOUNDARY)
+                    .bind(effective)
+                    .bind(grid_id)
+                    .bind(expected_version)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                if closed != 1 {
+                    return Err(redraw_conflict(*grid_id, *expected_version));
+                }
+                sqlx::query(sql::INSERT_BOUNDARY)
+                    .bind(grid_id)
+                    .bind(expected_version + 1)
+                    .bind(effective)
+                    .bind(geometry)
+                    .bind(recorded)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            BoundaryChange::Rename {
+                grid_id,
+                name,
+                external_code,
+            } => {
+                sqlx::query(sql::RENAME_GRID)
+                    .bind(name)
+                    .bind(external_code.as_ref().map(|c| c.as_str()))
+                    .bind(grid_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    for (building_id, code) in &changes.reassign_buildings {
+        let grid_id = id_of(tx, sql::GRID_ID, code.as_str())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("grid {code}")))?;
+        sqlx::query(sql::REASSIGN_BUILDING)
+            .bind(grid_id)
+            .bind(building_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(sql::BUMP_BOUNDARIES_REVISION)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        sqlx::query(sql::HEALTH).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn list_communities(&self) -> StoreResult<Vec<CommunitySummary>> {
+        self.fetch_all(sqlx::query(sql::LIST_COMMUNITIES), |r| {
+            rows::community_summary(r)
+        })
+        .await
+    }
+
+    async fn list_grids(&self, community: Option<&CommunityCode>) -> StoreResult<Vec<GridSummary>> {
+        let query = match community {
+            Some(c) => sqlx::query(sql::LIST_GRIDS_OF_COMMUNITY).bind(c.as_str().to_owned()),
+            None => sqlx::query(sql::LIST_GRIDS),
+        };
+        self.fetch_all(query, |r| rows::grid_summary(r)).await
+    }
+
+    async fn grid(&self, id: Id) -> StoreResult<Option<GridSummary>> {
+        self.fetch_opt(sqlx::query(sql::GRID_BY_ID).bind(id), |r| {
+            rows::grid_summary(r)
+        })
+        .await
+    }
+
+    async fn grid_by_code(&self, code: &GridCode) -> StoreResult<Option<GridSummary>> {
+        self.fetch_opt(
+            sqlx::query(sql::GRID_BY_CODE).bind(code.as_str().to_owned()),
+            |r| rows::grid_summary(r),
+        )
+        .await
+    }
+
+    async fn boundary_history(&self, grid_id: Id) -> StoreResult<Vec<BoundaryVersion>> {
+        self.fetch_all(sqlx::query(sql::BOUNDARY_HISTORY).bind(grid_id), |r| {
+            rows::boundary_version(r)
+        })
+        .await
+    }
+
+    async fn all_boundaries(&self) -> StoreResult<Vec<BoundaryRow>> {
+        self.fetch_all(sqlx::query(sql::ALL_BOUNDARIES), |r| rows::boundary_row(r))
+            .await
+    }
+
+    async fn boundaries_revision(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::BOUNDARIES_REVISION)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn apply_boundary_changes(&self, changes: BoundaryChanges) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        apply_changes(&mut tx, &changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::with_capacity(buildings.len());
+        for b in &buildings {
+            let id: Id = sqlx::query_scalar(sql::INSERT_BUILDING)
+                .bind(b.community_id)
+                .bind(b.grid_id)
+                .bind(&b.number)
+                .bind(&b.name)
+                .bind(&b.address)
+                .bind(b.location.lon)
+                .bind(b.location.lat)
+                .bind(b.floors)
+                .bind(b.building_use.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            for u in &b.units {
+                sqlx::query(sql::INSERT_UNIT)
+                    .bind(id)
+                    .bind(u.number)
+                    .bind(u.floors)
+                    .bind(u.dwellings_per_floor)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn buildings_of_grid(&self, grid_id: Id) -> StoreResult<Vec<Building>> {
+        self.fetch_all(sqlx::query(sql::BUILDINGS_OF_GRID).bind(grid_id), |r| {
+            rows::building(r)
+        })
+        .await
+    }
+
+    async fn all_buildings(&self) -> StoreResult<Vec<Building>> {
+        self.fetch_all(sqlx::query(sql::ALL_BUILDINGS), |r| rows::building(r))
+            .await
+    }
+
+    async fn building(&self, id: Id) -> StoreResult<Option<Building>> {
+        self.fetch_opt(sqlx::query(sql::BUILDING_BY_ID).bind(id), |r| {
+            rows::building(r)
+        })
+        .await
+    }
+
+    async fn units_of_building(&self, building_id: Id) -> StoreResult<Vec<Unit>> {
+        self.fetch_all(sqlx::query(sql::UNITS_OF_BUILDING).bind(building_id), |r| {
+            rows::unit(r)
+        })
+        .await
+    }
+}

@@ -1,0 +1,399 @@
+//! The SQLite backend: `rusqlite`, a group-commit writer thread and reader
+//! threads (see [`worker`]).
+
+pub mod worker;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use wangge_core::codes::{CommunityCode, GridCode};
+use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
+use wangge_core::time;
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, org_codes};
+use crate::{Backend, Store, rows, sql};
+use worker::{Readers, Writer};
+
+/// The schema, one embedded file per migration, applied in order.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/sqlite/0001_geography.sql"
+    ))])
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Readers,
+}
+
+/// Pragmas every connection gets. `synchronous=FULL` makes each commit
+/// durable on power loss, which group commit keeps affordable.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+     PRAGMA synchronous = FULL;
+     PRAGMA foreign_keys = ON;
+     PRAGMA busy_timeout = 5000;";
+
+fn open_connection(path: &Path, read_only: bool) -> StoreResult<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
+    conn.execute_batch(PRAGMAS)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    verify_pragmas(&conn)?;
+    Ok(conn)
+}
+
+/// Refuses to run on a connection that would not keep data safe.
+fn verify_pragmas(conn: &Connection) -> StoreResult<()> {
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    let synchronous: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    let foreign_keys: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    if !journal.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Config(format!(
+            "SQLite journal_mode is {journal}, expected wal (is the file on a filesystem without shared memory?)"
+        )));
+    }
+    if synchronous != 2 {
+        return Err(StoreError::Config(format!(
+            "SQLite synchronous is {synchronous}, expected 2 (FULL)"
+        )));
+    }
+    if foreign_keys != 1 {
+        return Err(StoreError::Config("SQLite foreign_keys is off".into()));
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file, migrates it, and starts
+    /// the writer and `readers` reader threads.
+    pub async fn open(path: &Path, readers: usize) -> StoreResult<Self> {
+        let path = path.to_path_buf();
+        let p = path.clone();
+        let (writer_conn, reader_conns) = tokio::task::spawn_blocking(move || {
+            let mut conn = open_connection(&p, false)?;
+            migrations().to_latest(&mut conn)?;
+            let readers = (0..readers.max(1))
+                .map(|_| open_connection(&p, true))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok::<_, StoreError>((conn, readers))
+        })
+        .await
+        .map_err(|e| StoreError::Config(format!("cannot open SQLite: {e}")))??;
+        Ok(Self {
+            path,
+            writer: Writer::spawn(writer_conn)?,
+            readers: Readers::spawn(reader_conns)?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a command on the writer (group commit). For callers with their
+    /// own statements, such as benchmarks and tests.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.readers.read(f).await
+    }
+
+    async fn query_all<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        param: Option<rusqlite::types::Value>,
+        map: fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = match param {
+                Some(p) => stmt.query([p])?,
+                None => stmt.query([])?,
+            };
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(map(row)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn query_opt<T: Send + 'static>(
+        &self,
+        sql: &'static str,
+        param: rusqlite::types::Value,
+        map: fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        Ok(self
+            .query_all(sql, Some(param), map)
+            .await?
+            .into_iter()
+            .next())
+    }
+}
+
+/// Finds or creates the org units above a grid code; returns the community id.
+fn ensure_org(
+    conn: &Connection,
+    code: &GridCode,
+    names: &crate::model::OrgNames,
+) -> StoreResult<Id> {
+    let (district, street, community) = org_codes(code);
+    let id_of = |sql: &str, code: &str| -> StoreResult<Option<Id>> {
+        Ok(conn
+            .prepare_cached(sql)?
+            .query_row([code], |r| r.get(0))
+            .optional()?)
+    };
+    let missing = |level: &str, code: &str| {
+        StoreError::NotFound(format!("{level} {code} does not exist and no name was given for it"))
+    };
+    if let Some(name) = &names.district {
+        conn.prepare_cached(sql::INSERT_DISTRICT)?
+            .execute(params![district.as_str(), name])?;
+    }
+    let district_id = id_of(sql::DISTRICT_ID, district.as_str())?
+        .ok_or_else(|| missing("district", district.as_str()))?;
+    if let Some(name) = &names.street {
+        conn.prepare_cached(sql::INSERT_STREET)?
+            .execute(params![district_id, street.as_str(), name])?;
+    }
+    let street_id = id_of(sql::STREET_ID, street.as_str())?
+        .ok_or_else(|| missing("street", street.as_str()))?;
+    if let Some(name) = &names.community {
+        conn.prepare_cached(sql::INSERT_COMMUNITY)?
+            .execute(params![street_id, community.as_str(), name])?;
+    }
+    id_of(sql::COMMUNITY_ID, community.as_str())?
+        .ok_or_else(|| missing("community", community.as_str()))
+}
+
+fn apply_changes(conn: &Connection, changes: &BoundaryChanges) -> StoreResult<()> {
+    let effective = time::to_micros(changes.effective);
+    let recorded = time::to_micros(changes.recorded_at);
+    for change in &changes.changes {
+        match change {
+            BoundaryChange::Create {
+                code,
+                name,
+                external_code,
+                names,
+                geometry,
+            } => {
+                let community_id = ensure_org(conn, code, names)?;
+                let grid_id: Id = conn.prepare_cached(sql::INSERT_GRID)?.query_row(
+                    params![
+                        community_id,
+                        code.as_str(),
+                        name,
+                        external_code.as_ref().map(|c| c.as_str()),
+                        recorded
+                    ],
+                    |r| r.get(0),
+                )?;
+                conn.prepare_cached(sql::INSERT_BOUNDARY)?
+                    .execute(params![grid_id, 1i64, effective, geometry, recorded])?;
+            }
+            BoundaryChange::Redraw {
+                grid_id,
+                expected_version,
+                geometry,
+            } => {
+                let closed = conn.prepare_cached(sql::CLOSE_BOUNDARY)?.execute(params![
+                    effective,
+                    grid_id,
+                    expected_version
+                ])?;
+                if closed != 1 {
+                    return Err(redraw_conflict(*grid_id, *expected_version));
+                }
+                conn.prepare_cached(sql::INSERT_BOUNDARY)?.execute(params![
+                    grid_id,
+                    expected_version + 1,
+                    effective,
+                    geometry,
+                    recorded
+                ])?;
+            }
+            BoundaryChange::Rename {
+                grid_id,
+                name,
+                external_code,
+            } => {
+                conn.prepare_cached(sql::RENAME_GRID)?.execute(params![
+                    name,
+                    external_code.as_ref().map(|c| c.as_str()),
+                    grid_id
+                ])?;
+            }
+        }
+    }
+    for (building_id, code) in &changes.reassign_buildings {
+        let grid_id: Id = conn
+            .prepare_cached(sql::GRID_ID)?
+            .query_row([code.as_str()], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("grid {code}")))?;
+        conn.prepare_cached(sql::REASSIGN_BUILDING)?
+            .execute(params![grid_id, building_id])?;
+    }
+    conn.prepare_cached(sql::BUMP_BOUNDARIES_REVISION)?
+        .execute([])?;
+    Ok(())
+}
+
+pub(crate) fn redraw_conflict(grid_id: Id, expected_version: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "grid {grid_id}: boundary version {expected_version} is no longer current, \
+         or the new boundary would not start after it"
+    ))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.query_row(sql::HEALTH, [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_communities(&self) -> StoreResult<Vec<CommunitySummary>> {
+        self.query_all(sql::LIST_COMMUNITIES, None, |r| rows::community_summary(r))
+            .await
+    }
+
+    async fn list_grids(&self, community: Option<&CommunityCode>) -> StoreResult<Vec<GridSummary>> {
+        match community {
+            Some(c) => {
+                self.query_all(
+                    sql::LIST_GRIDS_OF_COMMUNITY,
+                    Some(c.to_string().into()),
+                    |r| rows::grid_summary(r),
+                )
+                .await
+            }
+            None => {
+                self.query_all(sql::LIST_GRIDS, None, |r| rows::grid_summary(r))
+                    .await
+            }
+        }
+    }
+
+    async fn grid(&self, id: Id) -> StoreResult<Option<GridSummary>> {
+        self.query_opt(sql::GRID_BY_ID, id.into(), |r| rows::grid_summary(r))
+            .await
+    }
+
+    async fn grid_by_code(&self, code: &GridCode) -> StoreResult<Option<GridSummary>> {
+        self.query_opt(sql::GRID_BY_CODE, code.to_string().into(), |r| {
+            rows::grid_summary(r)
+        })
+        .await
+    }
+
+    async fn boundary_history(&self, grid_id: Id) -> StoreResult<Vec<BoundaryVersion>> {
+        self.query_all(sql::BOUNDARY_HISTORY, Some(grid_id.into()), |r| {
+            rows::boundary_version(r)
+        })
+        .await
+    }
+
+    async fn all_boundaries(&self) -> StoreResult<Vec<BoundaryRow>> {
+        self.query_all(sql::ALL_BOUNDARIES, None, |r| rows::boundary_row(r))
+            .await
+    }
+
+    async fn boundaries_revision(&self) -> StoreResult<i64> {
+        self.read(|conn| Ok(conn.query_row(sql::BOUNDARIES_REVISION, [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn apply_boundary_changes(&self, changes: BoundaryChanges) -> StoreResult<()> {
+        self.write(move |conn| apply_changes(conn, &changes)).await
+    }
+
+    async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>> {
+        self.write(move |conn| {
+            let mut ids = Vec::with_capacity(buildings.len());
+            for b in &buildings {
+                let id: Id = conn.prepare_cached(sql::INSERT_BUILDING)?.query_row(
+                    params![
+                        b.community_id,
+                        b.grid_id,
+                        b.number,
+                        b.name,
+                        b.address,
+                        b.location.lon,
+                        b.location.lat,
+                        b.floors,
+                        b.building_use.as_str()
+                    ],
+                    |r| r.get(0),
+                )?;
+                for u in &b.units {
+                    conn.prepare_cached(sql::INSERT_UNIT)?.execute(params![
+                        id,
+                        u.number,
+                        u.floors,
+                        u.dwellings_per_floor
+                    ])?;
+                }
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn buildings_of_grid(&self, grid_id: Id) -> StoreResult<Vec<Building>> {
+        self.query_all(sql::BUILDINGS_OF_GRID, Some(grid_id.into()), |r| {
+            rows::building(r)
+        })
+        .await
+    }
+
+    async fn all_buildings(&self) -> StoreResult<Vec<Building>> {
+        self.query_all(sql::ALL_BUILDINGS, None, |r| rows::building(r))
+            .await
+    }
+
+    async fn building(&self, id: Id) -> StoreResult<Option<Building>> {
+        self.query_opt(sql::BUILDING_BY_ID, id.into(), |r| rows::building(r))
+            .await
+    }
+
+    async fn units_of_building(&self, building_id: Id) -> StoreResult<Vec<Unit>> {
+        self.query_all(sql::UNITS_OF_BUILDING, Some(building_id.into()), |r| {
+            rows::unit(r)
+        })
+        .await
+    }
+}

@@ -1,0 +1,172 @@
+//! The SQLite threads: one writer with group commit, a pool of readers.
+//!
+//! **Group commit.** Write commands queue on a channel. The writer takes
+//! whatever has queued (up to [`MAX_BATCH`]), opens one transaction, runs each
+//! command inside its own savepoint (a failing command rolls back alone),
+//! commits once, and only then answers every caller with the commit's
+//! outcome. Under load, one `fsync` serves a whole batch; with one caller it
+//! degrades to one commit per command with no added latency, since the
+//! writer never waits for more work to arrive.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use crate::error::{StoreError, StoreResult};
+
+/// Most commands committed together; bounds a batch's latency.
+pub const MAX_BATCH: usize = 512;
+
+/// Answers a caller once its batch's commit outcome is known.
+type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
+/// Runs a command; says whether it succeeded (to keep or roll back its
+/// savepoint) and how to answer its caller after the commit.
+type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// Handle to the writer thread.
+pub struct Writer {
+    jobs: Sender<WriteJob>,
+}
+
+impl Writer {
+    pub fn spawn(conn: Connection) -> StoreResult<Self> {
+        let (jobs, rx) = crossbeam_channel::unbounded::<WriteJob>();
+        thread::Builder::new()
+            .name("wangge-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Config(format!("cannot start writer thread: {e}")))?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `f` as one command of the next group commit; answers after the
+    /// batch is durable. An `Err` from `f` rolls back only this command.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: WriteJob = Box::new(move |conn| match f(conn) {
+            Ok(value) => (
+                true,
+                Box::new(move |commit: StoreResult<()>| {
+                    let _ = tx.send(commit.map(|()| value));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        // A dropped sender means the command panicked or the writer stopped.
+        rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+fn writer_loop(conn: Connection, rx: Receiver<WriteJob>) {
+    let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_BATCH);
+    let mut finishers: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = StoreError::from(e);
+            // Nothing ran: fail every command of the batch without running it.
+            for job in batch.drain(..) {
+                drop(job);
+            }
+            tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+            continue;
+        }
+        for job in batch.drain(..) {
+            if let Some(finish) = run_in_savepoint(&conn, job) {
+                finishers.push(finish);
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "sqlite group commit failed");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for finish in finishers.drain(..) {
+            finish(commit.clone());
+        }
+    }
+}
+
+/// Runs one command in a savepoint. `None` when it panicked: its caller is
+/// answered by its dropped reply channel, and the savepoint is rolled back.
+fn run_in_savepoint(conn: &Connection, job: WriteJob) -> Option<Finish> {
+    if let Err(e) = conn.execute_batch("SAVEPOINT cmd") {
+        tracing::error!(error = %e, "sqlite writer cannot open a savepoint");
+        return None;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+    let keep = matches!(outcome, Ok((true, _)));
+    let end = if keep {
+        conn.execute_batch("RELEASE cmd")
+    } else {
+        conn.execute_batch("ROLLBACK TO cmd; RELEASE cmd")
+    };
+    if let Err(e) = end {
+        tracing::error!(error = %e, "sqlite writer cannot close a savepoint");
+    }
+    match outcome {
+        Ok((_, finish)) => Some(finish),
+        Err(_) => {
+            tracing::error!("a write command panicked; it was rolled back");
+            None
+        }
+    }
+}
+
+/// A fixed pool of reader threads sharing one job queue.
+pub struct Readers {
+    jobs: Sender<ReadJob>,
+}
+
+impl Readers {
+    pub fn spawn(conns: Vec<Connection>) -> StoreResult<Self> {
+        let (jobs, rx) = crossbeam_channel::unbounded::<ReadJob>();
+        for (i, conn) in conns.into_iter().enumerate() {
+            let rx = rx.clone();
+            thread::Builder::new()
+                .name(format!("wangge-sqlite-reader-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        if catch_unwind(AssertUnwindSafe(|| job(&conn))).is_err() {
+                            tracing::error!("a read command panicked");
+                        }
+                    }
+                })
+                .map_err(|e| StoreError::Config(format!("cannot start reader thread: {e}")))?;
+        }
+        Ok(Self { jobs })
+    }
+
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = tx.send(f(conn));
+            }))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.unwrap_or(Err(StoreError::Closed))
+    }
+}
