@@ -10,9 +10,9 @@ use wangge_core::org::BuildingUse;
 use wangge_core::{GeoPoint, Localized};
 use wangge_store::{NewBuilding, NewUnit};
 
+use crate::App;
 use crate::error::AppError;
 use crate::grids::{ImportOptions, Located};
-use crate::App;
 
 pub const DISTRICT: (&str, &str) = ("340171", "新城区");
 pub const STREET: (&str, &str) = ("340171001", "幸福路街道");
@@ -96,7 +96,10 @@ fn edge_mid(a: (usize, usize), b: (usize, usize)) -> (f64, f64) {
     let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
     let len = (dx * dx + dy * dy).sqrt();
     let push = jitter(key) * 0.08 * CELL.0.min(CELL.1);
-    ((pa.0 + pb.0) / 2.0 - dy / len * push, (pa.1 + pb.1) / 2.0 + dx / len * push)
+    (
+        (pa.0 + pb.0) / 2.0 - dy / len * push,
+        (pa.1 + pb.1) / 2.0 + dx / len * push,
+    )
 }
 
 /// The counter-clockwise ring of cell (i, j).
@@ -116,8 +119,14 @@ fn cell_ring(i: usize, j: usize) -> Vec<[f64; 2]> {
 
 /// A point at fractions (u, v) across cell (i, j), by bilinear interpolation.
 fn cell_point(i: usize, j: usize, u: f64, v: f64) -> (f64, f64) {
-    let (a, b, c, d) = (vertex(i, j), vertex(i + 1, j), vertex(i + 1, j + 1), vertex(i, j + 1));
-    let lerp = |p: (f64, f64), q: (f64, f64), t: f64| (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t);
+    let (a, b, c, d) = (
+        vertex(i, j),
+        vertex(i + 1, j),
+        vertex(i + 1, j + 1),
+        vertex(i, j + 1),
+    );
+    let lerp =
+        |p: (f64, f64), q: (f64, f64), t: f64| (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t);
     let bottom = lerp(a, b, u);
     let top = lerp(d, c, u);
     lerp(bottom, top, v)
@@ -161,7 +170,9 @@ impl App {
     pub async fn load_demo(&self) -> Result<DemoReport, AppError> {
         let first = CommunityCode::parse(COMMUNITIES[0].0)
             .and_then(|c| c.grid(1))
-            .map_err(|e| AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh)))?;
+            .map_err(|e| {
+                AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
+            })?;
         if self.store.grid_by_code(&first).await?.is_some() {
             return Ok(DemoReport {
                 already_loaded: true,
@@ -178,10 +189,11 @@ impl App {
 
         let mut buildings = Vec::new();
         for (c, (code, _, compounds, roads)) in COMMUNITIES.iter().enumerate() {
-            let community = self.community(&CommunityCode::parse(code).map_err(|e| {
-                AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
-            })?)
-            .await?;
+            let community = self
+                .community(&CommunityCode::parse(code).map_err(|e| {
+                    AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
+                })?)
+                .await?;
             let mut number = 0;
             for row in 0..ROWS_PER_COMMUNITY {
                 for col in 0..COLUMNS {
@@ -193,15 +205,18 @@ impl App {
                             if key % 7 == 0 {
                                 continue; // a green, a school, a car park
                             }
-                            let (lon, lat) = cell_point(
-                                col,
-                                j,
-                                0.22 + bx as f64 * 0.28,
-                                0.2 + by as f64 * 0.2,
-                            );
-                            let location = GeoPoint::new(round6(lon), round6(lat))
-                                .map_err(|e| AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh)))?;
-                            let Located::Inside { grid } = self.locate(location, None).await? else {
+                            let (lon, lat) =
+                                cell_point(col, j, 0.22 + bx as f64 * 0.28, 0.2 + by as f64 * 0.2);
+                            let location =
+                                GeoPoint::new(round6(lon), round6(lat)).map_err(|e| {
+                                    AppError::invalid(
+                                        "demo",
+                                        e.to_string(),
+                                        e.localized(wangge_core::Lang::Zh),
+                                    )
+                                })?;
+                            let Located::Inside { grid } = self.locate(location, None).await?
+                            else {
                                 continue;
                             };
                             number += 1;

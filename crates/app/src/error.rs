@@ -28,6 +28,8 @@ pub enum Resource {
     Grid,
     Community,
     Building,
+    /// An API path that does not exist.
+    Route,
 }
 
 impl std::fmt::Display for Resource {
@@ -36,6 +38,7 @@ impl std::fmt::Display for Resource {
             Resource::Grid => "grid",
             Resource::Community => "community",
             Resource::Building => "building",
+            Resource::Route => "resource",
         })
     }
 }
@@ -50,7 +53,11 @@ impl From<StoreError> for AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: &'static str, message: impl Into<String>, message_zh: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: &'static str,
+        message: impl Into<String>,
+        message_zh: impl Into<String>,
+    ) -> Self {
         AppError::Invalid {
             field,
             message: message.into(),
@@ -64,6 +71,7 @@ impl AppError {
             AppError::NotFound(Resource::Grid) => "grid_not_found",
             AppError::NotFound(Resource::Community) => "community_not_found",
             AppError::NotFound(Resource::Building) => "building_not_found",
+            AppError::NotFound(Resource::Route) => "not_found",
             AppError::Invalid { .. } => "invalid_input",
             AppError::BadBoundaries(_) => "invalid_boundaries",
             AppError::Conflict(_) => "conflict",
@@ -89,6 +97,7 @@ impl Localized for AppError {
                     Resource::Grid => "网格",
                     Resource::Community => "社区",
                     Resource::Building => "楼栋",
+                    Resource::Route => "资源",
                 }
             ),
             (AppError::NotFound(r), Lang::En) => format!("{r} not found, or not yours to see"),

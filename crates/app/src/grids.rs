@@ -13,8 +13,8 @@ use wangge_geo::{GridIndex, IndexedBoundary};
 use wangge_store::model::org_codes;
 use wangge_store::{BoundaryChange, BoundaryChanges, BoundaryRow, OrgNames};
 
-use crate::error::{AppError, Resource};
 use crate::App;
+use crate::error::{AppError, Resource};
 
 /// A grid with its current boundary, boundary history and buildings.
 #[derive(Debug, Clone, Serialize)]
@@ -119,7 +119,11 @@ impl App {
     }
 
     /// The grid holding `point` at `at` (now when `None`).
-    pub async fn locate(&self, point: GeoPoint, at: Option<Timestamp>) -> Result<Located, AppError> {
+    pub async fn locate(
+        &self,
+        point: GeoPoint,
+        at: Option<Timestamp>,
+    ) -> Result<Located, AppError> {
         let at = at.unwrap_or_else(|| self.now());
         let Some(grid_id) = self.index().locate(point, at) else {
             return Ok(Located::Outside);
@@ -140,7 +144,8 @@ impl App {
         input: &[u8],
         options: ImportOptions,
     ) -> Result<ImportReport, AppError> {
-        let features = boundary::parse_feature_collection(input).map_err(AppError::BadBoundaries)?;
+        let features =
+            boundary::parse_feature_collection(input).map_err(AppError::BadBoundaries)?;
         let now = self.now();
         let effective = time::truncate(options.effective.unwrap_or(now));
 
@@ -364,8 +369,18 @@ impl KnownOrg {
             }
         };
         Ok(OrgNames {
-            district: need(&self.districts, district.as_str(), &f.district_name, "district_name")?,
-            street: need(&self.streets, street.as_str(), &f.street_name, "street_name")?,
+            district: need(
+                &self.districts,
+                district.as_str(),
+                &f.district_name,
+                "district_name",
+            )?,
+            street: need(
+                &self.streets,
+                street.as_str(),
+                &f.street_name,
+                "street_name",
+            )?,
             community: need(
                 &self.communities,
                 community.as_str(),

@@ -50,7 +50,10 @@ impl FixedClock {
 
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
-        self.0.read().map(|t| *t).unwrap_or_else(|e| *e.into_inner())
+        self.0
+            .read()
+            .map(|t| *t)
+            .unwrap_or_else(|e| *e.into_inner())
     }
 }
 

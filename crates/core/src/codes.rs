@@ -318,7 +318,12 @@ mod tests {
                 ..
             })
         ));
-        assert!(CommunityCode::parse("340104001002").unwrap().grid(0).is_err());
+        assert!(
+            CommunityCode::parse("340104001002")
+                .unwrap()
+                .grid(0)
+                .is_err()
+        );
     }
 
     #[test]

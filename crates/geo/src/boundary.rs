@@ -133,18 +133,18 @@ impl Localized for BoundaryProblem {
             }
             P::NotFinite if zh => "坐标必须是有限的数字".to_owned(),
             P::NotFinite => "coordinates must be finite numbers".to_owned(),
-            P::SwappedAxes { first, second } if zh => format!(
-                "坐标 [{first}, {second}] 的经纬度顺序颠倒：GeoJSON 要求 [经度, 纬度]"
-            ),
+            P::SwappedAxes { first, second } if zh => {
+                format!("坐标 [{first}, {second}] 的经纬度顺序颠倒：GeoJSON 要求 [经度, 纬度]")
+            }
             P::SwappedAxes { first, second } => format!(
                 "coordinate [{first}, {second}] has latitude and longitude swapped: GeoJSON wants [longitude, latitude]"
             ),
             P::OutOfRange { lon, lat } if zh => {
                 format!("坐标 [{lon}, {lat}] 超出范围（经度 ±180，纬度 ±90）")
             }
-            P::OutOfRange { lon, lat } => format!(
-                "coordinate [{lon}, {lat}] is out of range (longitude ±180, latitude ±90)"
-            ),
+            P::OutOfRange { lon, lat } => {
+                format!("coordinate [{lon}, {lat}] is out of range (longitude ±180, latitude ±90)")
+            }
             P::TooFewPositions { polygon, ring } if zh => format!(
                 "第 {} 个面的{}少于 4 个坐标点",
                 polygon + 1,
@@ -214,7 +214,12 @@ impl Localized for FeatureError {
 /// and optionally `external_code`, `community_name`, `street_name` and
 /// `district_name` in their properties.
 pub fn parse_feature_collection(input: &[u8]) -> Result<Vec<BoundaryFeature>, Vec<FeatureError>> {
-    let file_error = |problem| vec![FeatureError { index: None, problem }];
+    let file_error = |problem| {
+        vec![FeatureError {
+            index: None,
+            problem,
+        }]
+    };
     let doc: Value = serde_json::from_slice(input)
         .map_err(|e| file_error(BoundaryProblem::NotJson(e.to_string())))?;
     if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {

@@ -10,7 +10,9 @@ use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary,
 use wangge_core::time;
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, OrgNames, org_codes};
+use crate::model::{
+    BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, OrgNames, org_codes,
+};
 use crate::sqlite::redraw_conflict;
 use crate::{Backend, Store, rows, sql};
 
@@ -27,7 +29,10 @@ impl PgStore {
         Self::connect_with(options, max_connections).await
     }
 
-    pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> StoreResult<Self> {
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        max_connections: u32,
+    ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
@@ -86,7 +91,9 @@ async fn ensure_org(
 ) -> StoreResult<Id> {
     let (district, street, community) = org_codes(code);
     let missing = |level: &str, code: &str| {
-        StoreError::NotFound(format!("{level} {code} does not exist and no name was given for it"))
+        StoreError::NotFound(format!(
+            "{level} {code} does not exist and no name was given for it"
+        ))
     };
     if let Some(name) = &names.district {
         sqlx::query(sql::INSERT_DISTRICT)

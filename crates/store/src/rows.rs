@@ -1,6 +1,8 @@
 //! Row → domain mapping, written once for both backends over [`RowLike`].
 
-use wangge_core::codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};
+use wangge_core::codes::{
+    CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode,
+};
 use wangge_core::org::{
     BoundaryVersion, Building, BuildingUse, Community, CommunitySummary, Grid, GridSummary, Unit,
 };

@@ -61,8 +61,7 @@ pub const DISTRICT_ID: &str = "SELECT id FROM districts WHERE code = $1";
 pub const INSERT_STREET: &str = "INSERT INTO streets (district_id, code, name) VALUES ($1, $2, $3) \
      ON CONFLICT (code) DO NOTHING";
 pub const STREET_ID: &str = "SELECT id FROM streets WHERE code = $1";
-pub const INSERT_COMMUNITY: &str =
-    "INSERT INTO communities (street_id, code, name) VALUES ($1, $2, $3) \
+pub const INSERT_COMMUNITY: &str = "INSERT INTO communities (street_id, code, name) VALUES ($1, $2, $3) \
      ON CONFLICT (code) DO NOTHING";
 pub const COMMUNITY_ID: &str = "SELECT id FROM communities WHERE code = $1";
 
@@ -84,8 +83,10 @@ pub const INSERT_BUILDING: &str = "\
 pub const INSERT_UNIT: &str = "\
     INSERT INTO units (building_id, number, floors, dwellings_per_floor) VALUES ($1, $2, $3, $4)";
 pub const REASSIGN_BUILDING: &str = "UPDATE buildings SET grid_id = $1 WHERE id = $2";
-pub const BUILDINGS_OF_GRID: &str =
-    concat!(building_select!(), " WHERE b.grid_id = $1 ORDER BY b.community_id, b.number");
+pub const BUILDINGS_OF_GRID: &str = concat!(
+    building_select!(),
+    " WHERE b.grid_id = $1 ORDER BY b.community_id, b.number"
+);
 pub const ALL_BUILDINGS: &str = concat!(building_select!(), " ORDER BY b.id");
 pub const BUILDING_BY_ID: &str = concat!(building_select!(), " WHERE b.id = $1");
 pub const UNITS_OF_BUILDING: &str = "\

@@ -151,12 +151,11 @@ async fn sweep_stale_schemas(admin: &mut PgConnection, now: u64) {
     if SWEPT.set(()).is_err() {
         return;
     }
-    let schemas: Vec<String> = sqlx::query_scalar(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'wt\\_%'",
-    )
-    .fetch_all(&mut *admin)
-    .await
-    .unwrap_or_default();
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'wt\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
     for schema in schemas {
         let created = schema
             .split('_')

@@ -1,1 +1,73 @@
+//! HTTP for wangge: HTML pages for people, the JSON API under `/api/v1`
+//! with its OpenAPI document, and `/healthz`. Handlers parse, call
+//! [`wangge_app::App`], and render; rules live below this crate.
 
+pub mod api;
+pub mod error;
+pub mod lang;
+mod map;
+pub mod pages;
+pub mod texts;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+use wangge_app::{App, AppError, Resource};
+
+use crate::error::ApiError;
+use crate::lang::{UiLang, negotiate};
+
+const STYLE: &str = include_str!("../static/style.css");
+
+/// The whole HTTP surface of one app node.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(api::health))
+        .route("/static/style.css", get(style))
+        .merge(api::routes())
+        .merge(pages::routes())
+        .fallback(fallback)
+        .with_state(app)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
+        .layer(axum::middleware::from_fn(lang::remember_choice))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn style() -> Response {
+    (
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// Unknown paths: a JSON error under `/api`, a page elsewhere.
+async fn fallback(request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let lang = negotiate(&parts);
+    if parts.uri.path().starts_with("/api/") {
+        let _ = &mut parts;
+        let mut r = ApiError::new(AppError::NotFound(Resource::Route), lang).into_response();
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        r
+    } else {
+        pages::not_found(UiLang(lang)).await
+    }
+}

@@ -168,7 +168,9 @@ fn ensure_org(
             .optional()?)
     };
     let missing = |level: &str, code: &str| {
-        StoreError::NotFound(format!("{level} {code} does not exist and no name was given for it"))
+        StoreError::NotFound(format!(
+            "{level} {code} does not exist and no name was given for it"
+        ))
     };
     if let Some(name) = &names.district {
         conn.prepare_cached(sql::INSERT_DISTRICT)?
@@ -177,8 +179,11 @@ fn ensure_org(
     let district_id = id_of(sql::DISTRICT_ID, district.as_str())?
         .ok_or_else(|| missing("district", district.as_str()))?;
     if let Some(name) = &names.street {
-        conn.prepare_cached(sql::INSERT_STREET)?
-            .execute(params![district_id, street.as_str(), name])?;
+        conn.prepare_cached(sql::INSERT_STREET)?.execute(params![
+            district_id,
+            street.as_str(),
+            name
+        ])?;
     }
     let street_id = id_of(sql::STREET_ID, street.as_str())?
         .ok_or_else(|| missing("street", street.as_str()))?;

@@ -1,0 +1,84 @@
+//! API errors: JSON with a stable code and a message in the reader's language.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use wangge_app::AppError;
+use wangge_core::{Lang, Localized};
+
+/// `{"error": {"code": "...", "message": "...", "field": "...", "details": [...]}}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code, e.g. `grid_not_found`.
+    pub code: &'static str,
+    /// For people, in zh-CN or en by `Accept-Language`.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// One line per problem, when there are several (e.g. a boundary file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+/// An error on its way to an API client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: AppError,
+    pub lang: Lang,
+}
+
+impl ApiError {
+    pub fn new(error: AppError, lang: Lang) -> Self {
+        Self { error, lang }
+    }
+}
+
+pub fn status_of(error: &AppError) -> StatusCode {
+    match error {
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. } | AppError::BadBoundaries(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(&self.error);
+        if let AppError::Store(e) = &self.error {
+            tracing::error!(error = %e, "storage error");
+        }
+        let details = match &self.error {
+            AppError::BadBoundaries(errors) => {
+                errors.iter().map(|e| e.localized(self.lang)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let message = match (&self.error, self.lang) {
+            (AppError::BadBoundaries(errors), Lang::Zh) => {
+                format!("边界文件有 {} 处问题，未导入任何内容", errors.len())
+            }
+            (AppError::BadBoundaries(errors), Lang::En) => format!(
+                "the boundary file has {} problem(s); nothing was imported",
+                errors.len()
+            ),
+            (e, lang) => e.localized(lang),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.error.code(),
+                message,
+                field: self.error.field(),
+                details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
