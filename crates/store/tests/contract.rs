@@ -1,0 +1,557 @@
+//! The storage contract: every test runs on SQLite and on PostgreSQL, each
+//! on a fresh database (see `wangge-testkit`).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use wangge_core::GeoPoint;
+use wangge_core::codes::{CommunityCode, ExternalGridCode, GridCode};
+use wangge_core::org::BuildingUse;
+use wangge_store::{
+    BoundaryChange, BoundaryChanges, NewBuilding, NewUnit, OrgNames, Store, StoreError,
+};
+use wangge_testkit::{TestDb, both_backends};
+
+const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[117.0,31.0],[117.01,31.0],[117.01,31.01],[117.0,31.01],[117.0,31.0]]]}"#;
+const SMALLER: &str = r#"{"type":"Polygon","coordinates":[[[117.0,31.0],[117.005,31.0],[117.005,31.01],[117.0,31.01],[117.0,31.0]]]}"#;
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn code(s: &str) -> GridCode {
+    GridCode::parse(s).unwrap()
+}
+
+fn names() -> OrgNames {
+    OrgNames {
+        district: Some("新城区".into()),
+        street: Some("幸福路街道".into()),
+        community: Some("和平社区".into()),
+    }
+}
+
+fn create(c: &str, name: &str) -> BoundaryChange {
+    BoundaryChange::Create {
+        code: code(c),
+        name: name.into(),
+        external_code: None,
+        names: names(),
+        geometry: SQUARE.into(),
+    }
+}
+
+fn batch(effective: &str, changes: Vec<BoundaryChange>) -> BoundaryChanges {
+    BoundaryChanges {
+        effective: ts(effective),
+        recorded_at: ts(effective),
+        changes,
+        reassign_buildings: Vec::new(),
+    }
+}
+
+async fn two_grids(store: &Arc<dyn Store>) {
+    store
+        .apply_boundary_changes(batch(
+            "2026-01-01T00:00:00Z",
+            vec![
+                create("34017100100102", "第二网格"),
+                create("34017100100101", "第一网格"),
+            ],
+        ))
+        .await
+        .unwrap();
+}
+
+fn building(community_id: i64, grid_id: i64, number: &str, units: i64) -> NewBuilding {
+    NewBuilding {
+        community_id,
+        grid_id,
+        number: number.into(),
+        name: format!("{number}栋"),
+        address: format!("和平路{number}号"),
+        location: GeoPoint::new(117.005, 31.005).unwrap(),
+        floors: 6,
+        building_use: BuildingUse::Residential,
+        units: (1..=units)
+            .map(|n| NewUnit {
+                number: n,
+                floors: 6,
+                dwellings_per_floor: 2,
+            })
+            .collect(),
+    }
+}
+
+async fn health_answers(db: &TestDb) {
+    db.store.health().await.unwrap();
+    assert_eq!(db.store.boundaries_revision().await.unwrap(), 0);
+    assert!(db.store.list_communities().await.unwrap().is_empty());
+}
+
+async fn creating_grids_creates_their_hierarchy(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let communities = store.list_communities().await.unwrap();
+    assert_eq!(communities.len(), 1);
+    let c = &communities[0];
+    assert_eq!(c.community.code.as_str(), "340171001001");
+    assert_eq!(c.community.name, "和平社区");
+    assert_eq!(c.street_code.as_str(), "340171001");
+    assert_eq!(c.street_name, "幸福路街道");
+    assert_eq!(c.district_code.as_str(), "340171");
+    assert_eq!(c.district_name, "新城区");
+    assert_eq!(c.grid_count, 2);
+
+    let grids = store.list_grids(None).await.unwrap();
+    let codes: Vec<&str> = grids.iter().map(|g| g.grid.code.as_str()).collect();
+    assert_eq!(codes, ["34017100100101", "34017100100102"], "code order");
+    let of_community = store
+        .list_grids(Some(&CommunityCode::parse("340171001001").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(of_community.len(), 2);
+    let none = store
+        .list_grids(Some(&CommunityCode::parse("340171001002").unwrap()))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    let g = store.grid(grids[0].grid.id).await.unwrap().unwrap();
+    assert_eq!(g.grid.name, "第一网格");
+    assert_eq!(g.community_name, "和平社区");
+    let by_code = store
+        .grid_by_code(&code("34017100100102"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_code.grid.name, "第二网格");
+    assert!(store.grid(i64::MAX).await.unwrap().is_none());
+    assert!(
+        store
+            .grid_by_code(&code("34017100100109"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.boundaries_revision().await.unwrap(), 1);
+}
+
+async fn a_missing_org_name_fails_the_whole_batch(db: &TestDb) {
+    let store = &db.store;
+    let orphan = BoundaryChange::Create {
+        code: code("34017100200101"),
+        name: "无名社区网格".into(),
+        external_code: None,
+        names: OrgNames::default(),
+        geometry: SQUARE.into(),
+    };
+    let err = store
+        .apply_boundary_changes(batch(
+            "2026-01-01T00:00:00Z",
+            vec![create("34017100100101", "第一网格"), orphan],
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    // Nothing of the batch was kept, not even the good first change.
+    assert!(store.list_grids(None).await.unwrap().is_empty());
+    assert!(store.list_communities().await.unwrap().is_empty());
+    assert_eq!(store.boundaries_revision().await.unwrap(), 0);
+}
+
+async fn redrawing_keeps_history(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let grid = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .apply_boundary_changes(batch(
+            "2026-03-01T00:00:00Z",
+            vec![BoundaryChange::Redraw {
+                grid_id: grid.grid.id,
+                expected_version: 1,
+                geometry: SMALLER.into(),
+            }],
+        ))
+        .await
+        .unwrap();
+    let history = store.boundary_history(grid.grid.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].version, 2, "newest first");
+    assert_eq!(history[0].valid_from, ts("2026-03-01T00:00:00Z"));
+    assert_eq!(history[0].valid_to, None);
+    assert_eq!(history[0].geometry, SMALLER);
+    assert_eq!(history[1].valid_to, Some(ts("2026-03-01T00:00:00Z")));
+    assert!(history[1].valid_at(ts("2026-02-01T00:00:00Z")));
+    assert!(!history[1].valid_at(ts("2026-03-01T00:00:00Z")));
+
+    let all = store.all_boundaries().await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(store.boundaries_revision().await.unwrap(), 2);
+}
+
+async fn a_stale_redraw_is_a_conflict_and_changes_nothing(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let grid = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    let redraw = |version| BoundaryChange::Redraw {
+        grid_id: grid.grid.id,
+        expected_version: version,
+        geometry: SMALLER.into(),
+    };
+    store
+        .apply_boundary_changes(batch("2026-03-01T00:00:00Z", vec![redraw(1)]))
+        .await
+        .unwrap();
+    // Someone else's redraw, based on version 1, arrives late; it comes
+    // after a good change in its batch, which must roll back with it.
+    let err = store
+        .apply_boundary_changes(batch(
+            "2026-04-01T00:00:00Z",
+            vec![create("34017100100103", "第三网格"), redraw(1)],
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert!(
+        store
+            .grid_by_code(&code("34017100100103"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.boundary_history(grid.grid.id).await.unwrap().len(), 2);
+    // A redraw may not start before the version it replaces.
+    let err = store
+        .apply_boundary_changes(batch("2026-02-01T00:00:00Z", vec![redraw(2)]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+async fn renaming_and_external_codes(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let grid = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    let ext = ExternalGridCode::parse("34017100100101000001").unwrap();
+    store
+        .apply_boundary_changes(batch(
+            "2026-02-01T00:00:00Z",
+            vec![BoundaryChange::Rename {
+                grid_id: grid.grid.id,
+                name: "和平一网格".into(),
+                external_code: Some(ext.clone()),
+            }],
+        ))
+        .await
+        .unwrap();
+    let g = store.grid(grid.grid.id).await.unwrap().unwrap();
+    assert_eq!(g.grid.name, "和平一网格");
+    assert_eq!(g.grid.external_code, Some(ext.clone()));
+    // External codes are unique.
+    let other = store
+        .grid_by_code(&code("34017100100102"))
+        .await
+        .unwrap()
+        .unwrap();
+    let err = store
+        .apply_boundary_changes(batch(
+            "2026-02-01T00:00:00Z",
+            vec![BoundaryChange::Rename {
+                grid_id: other.grid.id,
+                name: "重复".into(),
+                external_code: Some(ext),
+            }],
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+async fn buildings_with_units(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let g1 = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    let g2 = store
+        .grid_by_code(&code("34017100100102"))
+        .await
+        .unwrap()
+        .unwrap();
+    let cid = g1.grid.community_id;
+    let ids = store
+        .insert_buildings(vec![
+            building(cid, g1.grid.id, "13", 3),
+            building(cid, g1.grid.id, "2", 2),
+            building(cid, g2.grid.id, "7", 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    let in_g1 = store.buildings_of_grid(g1.grid.id).await.unwrap();
+    assert_eq!(in_g1.len(), 2);
+    let b13 = store.building(ids[0]).await.unwrap().unwrap();
+    assert_eq!(b13.name, "13栋");
+    assert_eq!(b13.unit_count, 3);
+    assert_eq!(b13.location, GeoPoint::new(117.005, 31.005).unwrap());
+    assert_eq!(b13.building_use, BuildingUse::Residential);
+    let units = store.units_of_building(ids[0]).await.unwrap();
+    assert_eq!(
+        units.iter().map(|u| u.number).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        store
+            .grid(g1.grid.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .building_count,
+        2
+    );
+    assert_eq!(store.all_buildings().await.unwrap().len(), 3);
+
+    // A number already used in the community: the whole batch is refused.
+    let err = store
+        .insert_buildings(vec![
+            building(cid, g2.grid.id, "8", 1),
+            building(cid, g2.grid.id, "13", 1),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.all_buildings().await.unwrap().len(), 3);
+    // A grid that does not exist is refused by the foreign key.
+    let err = store
+        .insert_buildings(vec![building(cid, 999_999, "99", 1)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+async fn reassigning_buildings_moves_them_with_the_boundary(db: &TestDb) {
+    let store = &db.store;
+    two_grids(store).await;
+    let g1 = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    let ids = store
+        .insert_buildings(vec![building(g1.grid.community_id, g1.grid.id, "1", 1)])
+        .await
+        .unwrap();
+    let mut changes = batch(
+        "2026-03-01T00:00:00Z",
+        vec![BoundaryChange::Redraw {
+            grid_id: g1.grid.id,
+            expected_version: 1,
+            geometry: SMALLER.into(),
+        }],
+    );
+    changes.reassign_buildings = vec![(ids[0], code("34017100100102"))];
+    store.apply_boundary_changes(changes).await.unwrap();
+    let b = store.building(ids[0]).await.unwrap().unwrap();
+    let g2 = store
+        .grid_by_code(&code("34017100100102"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.grid_id, g2.grid.id);
+}
+
+async fn timestamps_keep_microseconds(db: &TestDb) {
+    let store = &db.store;
+    let at = ts("2026-11-29T08:49:17.123456Z");
+    store
+        .apply_boundary_changes(batch(
+            "2026-11-29T08:49:17.123456Z",
+            vec![create("34017100100101", "一")],
+        ))
+        .await
+        .unwrap();
+    let grid = store
+        .grid_by_code(&code("34017100100101"))
+        .await
+        .unwrap()
+        .unwrap();
+    let history = store.boundary_history(grid.grid.id).await.unwrap();
+    assert_eq!(history[0].valid_from, at);
+}
+
+both_backends!(
+    health_answers,
+    creating_grids_creates_their_hierarchy,
+    a_missing_org_name_fails_the_whole_batch,
+    redrawing_keeps_history,
+    a_stale_redraw_is_a_conflict_and_changes_nothing,
+    renaming_and_external_codes,
+    buildings_with_units,
+    reassigning_buildings_moves_them_with_the_boundary,
+    timestamps_keep_microseconds,
+);
+
+/// What only the SQLite backend has: its pragmas and its group-commit writer.
+mod sqlite_writer {
+    use std::sync::Arc;
+
+    use rusqlite::Connection;
+    use wangge_store::StoreError;
+    use wangge_store::sqlite::SqliteStore;
+
+    async fn store() -> (wangge_testkit::TestDb, Arc<SqliteStore>) {
+        let db = wangge_testkit::sqlite().await;
+        let s = db.sqlite.clone().unwrap();
+        s.write(|c| {
+            c.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY, v TEXT NOT NULL)")?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        (db, s)
+    }
+
+    #[tokio::test]
+    async fn pragmas_are_safe() {
+        let (_db, s) = store().await;
+        let (journal, sync, fk): (String, i64, i64) = s
+            .write(|c| {
+                Ok((
+                    c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                    c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(sync, 2, "synchronous=FULL");
+        assert_eq!(fk, 1);
+        // Readers see the same safety settings and cannot write.
+        let err = s
+            .read(|c| Ok(c.execute("INSERT INTO t (v) VALUES ('x')", [])?))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_are_all_answered_and_durable() {
+        let (db, s) = store().await;
+        let mut tasks = Vec::new();
+        for i in 0..2000 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.write(move |c| {
+                    c.prepare_cached("INSERT INTO t (n, v) VALUES (?1, ?2)")?
+                        .execute(rusqlite::params![i, format!("v{i}")])?;
+                    Ok(i)
+                })
+                .await
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap().unwrap(), i as i64);
+        }
+        // A separate connection sees every row: each answer meant committed.
+        let path = db.sqlite.as_ref().unwrap().path().to_owned();
+        let count: i64 = Connection::open(path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 2000);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_command_rolls_back_alone() {
+        let (_db, s) = store().await;
+        let mut tasks = Vec::new();
+        for i in 0..200i64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.write(move |c| {
+                    c.execute("INSERT INTO t (n, v) VALUES (?1, 'first')", [i * 2])?;
+                    if i % 10 == 0 {
+                        // Half-done work of a failing command must vanish.
+                        c.execute("INSERT INTO t (n, v) VALUES (?1, 'second')", [i * 2 + 1])?;
+                        return Err(StoreError::Conflict(format!("command {i} refused")));
+                    }
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        let mut failed = 0;
+        for t in tasks {
+            if t.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 20);
+        let (count, odd): (i64, i64) = s
+            .read(|c| {
+                Ok((
+                    c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?,
+                    c.query_row("SELECT COUNT(*) FROM t WHERE n % 2 = 1", [], |r| r.get(0))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 180);
+        assert_eq!(odd, 0);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_command_does_not_stop_the_writer() {
+        let (_db, s) = store().await;
+        let err = s
+            .write(|c| -> Result<(), StoreError> {
+                c.execute("INSERT INTO t (n, v) VALUES (1, 'doomed')", [])?;
+                panic!("a bug in one command");
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Closed), "{err:?}");
+        s.write(|c| {
+            c.execute("INSERT INTO t (n, v) VALUES (2, 'fine')", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let rows: Vec<i64> = s
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT n FROM t ORDER BY n")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [2]);
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_data_and_schema() {
+        let db = wangge_testkit::sqlite().await;
+        let path = db.sqlite.as_ref().unwrap().path().to_owned();
+        drop(db.sqlite.clone());
+        let again = SqliteStore::open(&path, 1).await.unwrap();
+        use wangge_store::Store;
+        again.health().await.unwrap();
+        assert_eq!(again.boundaries_revision().await.unwrap(), 0);
+    }
+}
