@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use wangge_core::codes::{CommunityCode, GridCode};
+use wangge_core::codes::CommunityCode;
 use wangge_core::org::BuildingUse;
-use wangge_core::{GeoPoint, Localized};
+use wangge_core::{GeoPoint, Lang, Localized};
 use wangge_store::{NewBuilding, NewUnit};
 
 use crate::App;
@@ -168,11 +168,9 @@ pub fn boundaries() -> Value {
 impl App {
     /// Loads the demo community unless it is already there.
     pub async fn load_demo(&self) -> Result<DemoReport, AppError> {
-        let first = CommunityCode::parse(COMMUNITIES[0].0)
-            .and_then(|c| c.grid(1))
-            .map_err(|e| {
-                AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
-            })?;
+        let first = community_code(COMMUNITIES[0].0)?
+            .grid(1)
+            .map_err(demo_error)?;
         if self.store.grid_by_code(&first).await?.is_some() {
             return Ok(DemoReport {
                 already_loaded: true,
@@ -189,32 +187,22 @@ impl App {
 
         let mut buildings = Vec::new();
         for (c, (code, _, compounds, roads)) in COMMUNITIES.iter().enumerate() {
-            let community = self
-                .community(&CommunityCode::parse(code).map_err(|e| {
-                    AppError::invalid("demo", e.to_string(), e.localized(wangge_core::Lang::Zh))
-                })?)
-                .await?;
+            let community = self.community(&community_code(code)?).await?;
             let mut number = 0;
-            for row in 0..ROWS_PER_COMMUNITY {
+            for (row, road) in roads.iter().enumerate() {
                 for col in 0..COLUMNS {
                     let seq = row * COLUMNS + col;
                     let j = c * ROWS_PER_COMMUNITY + row;
                     for by in 0..4 {
                         for bx in 0..3 {
                             let key = mix(((c * 100 + seq) * 100 + by * 10 + bx) as u64);
-                            if key % 7 == 0 {
+                            if key.is_multiple_of(7) {
                                 continue; // a green, a school, a car park
                             }
                             let (lon, lat) =
                                 cell_point(col, j, 0.22 + bx as f64 * 0.28, 0.2 + by as f64 * 0.2);
                             let location =
-                                GeoPoint::new(round6(lon), round6(lat)).map_err(|e| {
-                                    AppError::invalid(
-                                        "demo",
-                                        e.to_string(),
-                                        e.localized(wangge_core::Lang::Zh),
-                                    )
-                                })?;
+                                GeoPoint::new(round6(lon), round6(lat)).map_err(demo_error)?;
                             let Located::Inside { grid } = self.locate(location, None).await?
                             else {
                                 continue;
@@ -227,7 +215,7 @@ impl App {
                                 key,
                                 location,
                                 compounds[seq],
-                                roads[row],
+                                road,
                                 by == 0,
                             ));
                         }
@@ -263,9 +251,9 @@ fn demo_building(
     // storm drain of the story in front of them.
     let building_use = if number == 13 {
         BuildingUse::Mixed
-    } else if on_street && key % 3 == 0 {
+    } else if on_street && key.is_multiple_of(3) {
         BuildingUse::Commercial
-    } else if key % 29 == 0 {
+    } else if key.is_multiple_of(29) {
         BuildingUse::Public
     } else {
         BuildingUse::Residential
@@ -300,7 +288,11 @@ fn demo_building(
     }
 }
 
-/// The code of the demo's first grid, for tests and docs.
-pub fn first_grid_code() -> Option<GridCode> {
-    CommunityCode::parse(COMMUNITIES[0].0).ok()?.grid(1).ok()
+/// The demo's constants are valid; should one ever not be, say which.
+fn demo_error(e: impl Localized + std::fmt::Display) -> AppError {
+    AppError::invalid("demo", format!("demo data: {e}"), e.localized(Lang::Zh))
+}
+
+fn community_code(code: &str) -> Result<CommunityCode, AppError> {
+    CommunityCode::parse(code).map_err(demo_error)
 }

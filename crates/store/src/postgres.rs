@@ -228,10 +228,8 @@ impl Store for PgStore {
     }
 
     async fn list_communities(&self) -> StoreResult<Vec<CommunitySummary>> {
-        self.fetch_all(sqlx::query(sql::LIST_COMMUNITIES), |r| {
-            rows::community_summary(r)
-        })
-        .await
+        self.fetch_all(sqlx::query(sql::LIST_COMMUNITIES), rows::community_summary)
+            .await
     }
 
     async fn list_grids(&self, community: Option<&CommunityCode>) -> StoreResult<Vec<GridSummary>> {
@@ -239,33 +237,32 @@ impl Store for PgStore {
             Some(c) => sqlx::query(sql::LIST_GRIDS_OF_COMMUNITY).bind(c.as_str().to_owned()),
             None => sqlx::query(sql::LIST_GRIDS),
         };
-        self.fetch_all(query, |r| rows::grid_summary(r)).await
+        self.fetch_all(query, rows::grid_summary).await
     }
 
     async fn grid(&self, id: Id) -> StoreResult<Option<GridSummary>> {
-        self.fetch_opt(sqlx::query(sql::GRID_BY_ID).bind(id), |r| {
-            rows::grid_summary(r)
-        })
-        .await
+        self.fetch_opt(sqlx::query(sql::GRID_BY_ID).bind(id), rows::grid_summary)
+            .await
     }
 
     async fn grid_by_code(&self, code: &GridCode) -> StoreResult<Option<GridSummary>> {
         self.fetch_opt(
             sqlx::query(sql::GRID_BY_CODE).bind(code.as_str().to_owned()),
-            |r| rows::grid_summary(r),
+            rows::grid_summary,
         )
         .await
     }
 
     async fn boundary_history(&self, grid_id: Id) -> StoreResult<Vec<BoundaryVersion>> {
-        self.fetch_all(sqlx::query(sql::BOUNDARY_HISTORY).bind(grid_id), |r| {
-            rows::boundary_version(r)
-        })
+        self.fetch_all(
+            sqlx::query(sql::BOUNDARY_HISTORY).bind(grid_id),
+            rows::boundary_version,
+        )
         .await
     }
 
     async fn all_boundaries(&self) -> StoreResult<Vec<BoundaryRow>> {
-        self.fetch_all(sqlx::query(sql::ALL_BOUNDARIES), |r| rows::boundary_row(r))
+        self.fetch_all(sqlx::query(sql::ALL_BOUNDARIES), rows::boundary_row)
             .await
     }
 
@@ -314,28 +311,28 @@ impl Store for PgStore {
     }
 
     async fn buildings_of_grid(&self, grid_id: Id) -> StoreResult<Vec<Building>> {
-        self.fetch_all(sqlx::query(sql::BUILDINGS_OF_GRID).bind(grid_id), |r| {
-            rows::building(r)
-        })
+        self.fetch_all(
+            sqlx::query(sql::BUILDINGS_OF_GRID).bind(grid_id),
+            rows::building,
+        )
         .await
     }
 
     async fn all_buildings(&self) -> StoreResult<Vec<Building>> {
-        self.fetch_all(sqlx::query(sql::ALL_BUILDINGS), |r| rows::building(r))
+        self.fetch_all(sqlx::query(sql::ALL_BUILDINGS), rows::building)
             .await
     }
 
     async fn building(&self, id: Id) -> StoreResult<Option<Building>> {
-        self.fetch_opt(sqlx::query(sql::BUILDING_BY_ID).bind(id), |r| {
-            rows::building(r)
-        })
-        .await
+        self.fetch_opt(sqlx::query(sql::BUILDING_BY_ID).bind(id), rows::building)
+            .await
     }
 
     async fn units_of_building(&self, building_id: Id) -> StoreResult<Vec<Unit>> {
-        self.fetch_all(sqlx::query(sql::UNITS_OF_BUILDING).bind(building_id), |r| {
-            rows::unit(r)
-        })
+        self.fetch_all(
+            sqlx::query(sql::UNITS_OF_BUILDING).bind(building_id),
+            rows::unit,
+        )
         .await
     }
 }
