@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use wangge_core::codes::CommunityCode;
 use wangge_core::org::BuildingUse;
 use wangge_core::{GeoPoint, Lang, Localized};
+use wangge_geo::synthetic::{Lattice, mix};
 use wangge_store::{NewBuilding, NewUnit};
 
 use crate::App;
@@ -52,8 +53,6 @@ const COMMUNITIES: [(&str, &str, [&str; 8], [&str; 2]); 2] = [
 
 const COLUMNS: usize = 4;
 const ROWS_PER_COMMUNITY: usize = 2;
-const ORIGIN: (f64, f64) = (117.2480, 31.8420);
-const CELL: (f64, f64) = (0.0042, 0.0036);
 const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,72 +64,10 @@ pub struct DemoReport {
     pub units: usize,
 }
 
-/// splitmix64: a fixed, well-mixed hash for deterministic jitter.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-/// A value in [-1, 1) from a key.
-fn jitter(key: u64) -> f64 {
-    (mix(key) >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-}
-
-/// Lattice vertex (i, j), jittered so grids look drawn by hand.
-fn vertex(i: usize, j: usize) -> (f64, f64) {
-    let key = (i as u64) << 32 | j as u64;
-    (
-        ORIGIN.0 + i as f64 * CELL.0 + jitter(key) * CELL.0 * 0.12,
-        ORIGIN.1 + j as f64 * CELL.1 + jitter(key ^ 0xABCDEF) * CELL.1 * 0.12,
-    )
-}
-
-/// A bend in the edge between two vertices, the same for both neighbours.
-fn edge_mid(a: (usize, usize), b: (usize, usize)) -> (f64, f64) {
-    let (a, b) = if a <= b { (a, b) } else { (b, a) };
-    let (pa, pb) = (vertex(a.0, a.1), vertex(b.0, b.1));
-    let key = mix((a.0 as u64) << 48 | (a.1 as u64) << 32 | (b.0 as u64) << 16 | b.1 as u64);
-    // Perpendicular push of up to 8 % of a cell.
-    let (dx, dy) = (pb.0 - pa.0, pb.1 - pa.1);
-    let len = (dx * dx + dy * dy).sqrt();
-    let push = jitter(key) * 0.08 * CELL.0.min(CELL.1);
-    (
-        (pa.0 + pb.0) / 2.0 - dy / len * push,
-        (pa.1 + pb.1) / 2.0 + dx / len * push,
-    )
-}
-
-/// The counter-clockwise ring of cell (i, j).
-fn cell_ring(i: usize, j: usize) -> Vec<[f64; 2]> {
-    let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
-    let mut ring = Vec::with_capacity(9);
-    for k in 0..4 {
-        let (a, b) = (corners[k], corners[(k + 1) % 4]);
-        let v = vertex(a.0, a.1);
-        ring.push([v.0, v.1]);
-        let m = edge_mid(a, b);
-        ring.push([m.0, m.1]);
-    }
-    ring.push(ring[0]);
-    ring
-}
-
-/// A point at fractions (u, v) across cell (i, j), by bilinear interpolation.
-fn cell_point(i: usize, j: usize, u: f64, v: f64) -> (f64, f64) {
-    let (a, b, c, d) = (
-        vertex(i, j),
-        vertex(i + 1, j),
-        vertex(i + 1, j + 1),
-        vertex(i, j + 1),
-    );
-    let lerp =
-        |p: (f64, f64), q: (f64, f64), t: f64| (p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t);
-    let bottom = lerp(a, b, u);
-    let top = lerp(d, c, u);
-    lerp(bottom, top, v)
-}
+const LATTICE: Lattice = Lattice {
+    origin: (117.2480, 31.8420),
+    cell: (0.0042, 0.0036),
+};
 
 fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
@@ -144,7 +81,8 @@ pub fn boundaries() -> Value {
             for col in 0..COLUMNS {
                 let seq = row * COLUMNS + col;
                 let j = c * ROWS_PER_COMMUNITY + row;
-                let ring: Vec<[f64; 2]> = cell_ring(col, j)
+                let ring: Vec<[f64; 2]> = LATTICE
+                    .cell_ring(col, j)
                     .into_iter()
                     .map(|[x, y]| [round6(x), round6(y)])
                     .collect();
@@ -199,8 +137,12 @@ impl App {
                             if key.is_multiple_of(7) {
                                 continue; // a green, a school, a car park
                             }
-                            let (lon, lat) =
-                                cell_point(col, j, 0.22 + bx as f64 * 0.28, 0.2 + by as f64 * 0.2);
+                            let (lon, lat) = LATTICE.cell_point(
+                                col,
+                                j,
+                                0.22 + bx as f64 * 0.28,
+                                0.2 + by as f64 * 0.2,
+                            );
                             let location =
                                 GeoPoint::new(round6(lon), round6(lat)).map_err(demo_error)?;
                             let Located::Inside { grid } = self.locate(location, None).await?

@@ -3,6 +3,7 @@
 
 pub mod boundary;
 pub mod index;
+pub mod synthetic;
 
 pub use boundary::{BoundaryFeature, BoundaryProblem, FeatureError, parse_feature_collection};
 pub use index::{GridIndex, IndexedBoundary};
