@@ -98,6 +98,20 @@ impl App {
         Ok(self.store.list_grids(community).await?)
     }
 
+    /// The boundaries in force of a community's grids, as GeoJSON geometries.
+    pub async fn community_boundaries(
+        &self,
+        community: &CommunityCode,
+    ) -> Result<HashMap<Id, Value>, AppError> {
+        Ok(self
+            .store
+            .current_boundaries_of_community(community)
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r.grid_id, serde_json::from_str(&r.geometry).ok()?)))
+            .collect())
+    }
+
     pub async fn grid_detail(&self, id: Id) -> Result<GridDetail, AppError> {
         let summary = self
             .store

@@ -60,6 +60,11 @@ pub trait Store: Send + Sync + 'static {
     async fn boundary_history(&self, grid_id: Id) -> StoreResult<Vec<BoundaryVersion>>;
     /// Every boundary version of every grid, for the point index.
     async fn all_boundaries(&self) -> StoreResult<Vec<BoundaryRow>>;
+    /// The boundaries in force of one community's grids, in code order.
+    async fn current_boundaries_of_community(
+        &self,
+        community: &CommunityCode,
+    ) -> StoreResult<Vec<BoundaryRow>>;
     /// A counter bumped by every boundary change, polled by app nodes.
     async fn boundaries_revision(&self) -> StoreResult<i64>;
     /// Applies boundary changes and building reassignments atomically:

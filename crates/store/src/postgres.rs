@@ -266,6 +266,17 @@ impl Store for PgStore {
             .await
     }
 
+    async fn current_boundaries_of_community(
+        &self,
+        community: &CommunityCode,
+    ) -> StoreResult<Vec<BoundaryRow>> {
+        self.fetch_all(
+            sqlx::query(sql::CURRENT_BOUNDARIES_OF_COMMUNITY).bind(community.as_str().to_owned()),
+            rows::boundary_row,
+        )
+        .await
+    }
+
     async fn boundaries_revision(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(sql::BOUNDARIES_REVISION)
             .fetch_one(&self.pool)

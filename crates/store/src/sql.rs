@@ -51,6 +51,14 @@ pub const ALL_BOUNDARIES: &str = "\
     FROM grid_boundaries b JOIN grids g ON g.id = b.grid_id \
     ORDER BY g.code, b.version";
 
+pub const CURRENT_BOUNDARIES_OF_COMMUNITY: &str = "\
+    SELECT b.grid_id, g.code, b.version, b.valid_from, b.valid_to, b.geometry \
+    FROM grid_boundaries b \
+    JOIN grids g ON g.id = b.grid_id \
+    JOIN communities c ON c.id = g.community_id \
+    WHERE c.code = $1 AND b.valid_to IS NULL \
+    ORDER BY g.code";
+
 pub const BOUNDARIES_REVISION: &str = "SELECT value FROM meta WHERE key = 'boundaries_revision'";
 pub const BUMP_BOUNDARIES_REVISION: &str =
     "UPDATE meta SET value = value + 1 WHERE key = 'boundaries_revision'";
@@ -85,7 +93,7 @@ pub const INSERT_UNIT: &str = "\
 pub const REASSIGN_BUILDING: &str = "UPDATE buildings SET grid_id = $1 WHERE id = $2";
 pub const BUILDINGS_OF_GRID: &str = concat!(
     building_select!(),
-    " WHERE b.grid_id = $1 ORDER BY b.community_id, b.number"
+    " WHERE b.grid_id = $1 ORDER BY b.community_id, length(b.number), b.number"
 );
 pub const ALL_BUILDINGS: &str = concat!(building_select!(), " ORDER BY b.id");
 pub const BUILDING_BY_ID: &str = concat!(building_select!(), " WHERE b.id = $1");

@@ -191,6 +191,20 @@ async fn redrawing_keeps_history(db: &TestDb) {
 
     let all = store.all_boundaries().await.unwrap();
     assert_eq!(all.len(), 3);
+    let current = store
+        .current_boundaries_of_community(&CommunityCode::parse("340171001001").unwrap())
+        .await
+        .unwrap();
+    let current: Vec<(&str, i64)> = current
+        .iter()
+        .map(|b| (b.code.as_str(), b.version))
+        .collect();
+    assert_eq!(current, [("34017100100101", 2), ("34017100100102", 1)]);
+    let other = store
+        .current_boundaries_of_community(&CommunityCode::parse("340171001002").unwrap())
+        .await
+        .unwrap();
+    assert!(other.is_empty());
     assert_eq!(store.boundaries_revision().await.unwrap(), 2);
 }
 
@@ -304,7 +318,8 @@ async fn buildings_with_units(db: &TestDb) {
         .unwrap();
     assert_eq!(ids.len(), 3);
     let in_g1 = store.buildings_of_grid(g1.grid.id).await.unwrap();
-    assert_eq!(in_g1.len(), 2);
+    let names: Vec<&str> = in_g1.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["2栋", "13栋"], "natural order of building numbers");
     let b13 = store.building(ids[0]).await.unwrap().unwrap();
     assert_eq!(b13.name, "13栋");
     assert_eq!(b13.unit_count, 3);

@@ -179,6 +179,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo => {
             let app = open_app(&database_url).await?;
             load_demo(&app).await?;
+            println!(
+                "browse it: wangge --database-url {} serve, then open http://{DEFAULT_LISTEN}/",
+                redact_url(&database_url)
+            );
         }
         Command::Serve { listen, demo } => {
             let listen = listen

@@ -1,5 +1,6 @@
-//! The reader's language: `?lang=` (remembered in a cookie), then the
-//! `lang` cookie, then `Accept-Language`; Simplified Chinese by default.
+//! The reader's language. Pages: `?lang=` (remembered in a cookie), then
+//! the `lang` cookie, else Simplified Chinese, whatever the browser says.
+//! API clients: the same, then `Accept-Language`.
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::HeaderValue;
@@ -9,9 +10,21 @@ use axum::middleware::Next;
 use axum::response::Response;
 use wangge_core::Lang;
 
-/// Extractor for the reader's language.
+/// Extractor for the language of an API answer ([`negotiate`]).
 #[derive(Debug, Clone, Copy)]
 pub struct UiLang(pub Lang);
+
+/// Extractor for the language of a page ([`page_lang`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageLang(page_lang(parts)))
+    }
+}
 
 fn from_query(query: Option<&str>) -> Option<Lang> {
     query?
@@ -31,6 +44,14 @@ fn from_cookie(parts: &Parts) -> Option<Lang> {
         .and_then(Lang::from_tag)
 }
 
+/// The language of a page: an explicit choice, else Chinese.
+pub fn page_lang(parts: &Parts) -> Lang {
+    from_query(parts.uri.query())
+        .or_else(|| from_cookie(parts))
+        .unwrap_or_default()
+}
+
+/// The language of an API answer: an explicit choice, else `Accept-Language`.
 pub fn negotiate(parts: &Parts) -> Lang {
     from_query(parts.uri.query())
         .or_else(|| from_cookie(parts))

@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
@@ -23,7 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use wangge_app::{App, AppError, Resource};
 
 use crate::error::ApiError;
-use crate::lang::{UiLang, negotiate};
+use crate::lang::{PageLang, negotiate, page_lang};
 
 const STYLE: &str = include_str!("../static/style.css");
 
@@ -60,14 +60,10 @@ async fn style() -> Response {
 
 /// Unknown paths: a JSON error under `/api`, a page elsewhere.
 async fn fallback(request: Request) -> Response {
-    let (mut parts, _) = request.into_parts();
-    let lang = negotiate(&parts);
+    let (parts, _) = request.into_parts();
     if parts.uri.path().starts_with("/api/") {
-        let _ = &mut parts;
-        let mut r = ApiError::new(AppError::NotFound(Resource::Route), lang).into_response();
-        *r.status_mut() = StatusCode::NOT_FOUND;
-        r
+        ApiError::new(AppError::NotFound(Resource::Route), negotiate(&parts)).into_response()
     } else {
-        pages::not_found(UiLang(lang)).await
+        pages::not_found(PageLang(page_lang(&parts))).await
     }
 }

@@ -120,7 +120,8 @@ pub fn sketch(shapes: &[Shape<'_>], dots: &[Dot<'_>]) -> String {
             }
             None => svg.push_str(&body),
         }
-        if n > 0.0 {
+        // A lone highlighted grid is named by the page; label only maps of many.
+        if n > 0.0 && !s.highlight {
             let _ = write!(
                 svg,
                 r#"<text class="label" x="{:.1}" y="{:.1}">{label}</text>"#,
@@ -130,12 +131,13 @@ pub fn sketch(shapes: &[Shape<'_>], dots: &[Dot<'_>]) -> String {
         }
     }
     for d in dots {
+        let (x, y) = (px(d.lon), py(d.lat));
+        let label = escape(d.label);
         let _ = write!(
             svg,
-            r#"<circle class="dot" cx="{:.1}" cy="{:.1}" r="4"><title>{}</title></circle>"#,
-            px(d.lon),
-            py(d.lat),
-            escape(d.label)
+            r#"<circle class="dot" cx="{x:.1}" cy="{y:.1}" r="5"><title>{label}</title></circle><text class="dot-label" x="{:.1}" y="{:.1}">{label}</text>"#,
+            x + 7.0,
+            y + 5.0,
         );
     }
     svg.push_str("</svg>");

@@ -18,7 +18,7 @@ use wangge_core::{Lang, Localized};
 
 use crate::api::{LocateQuery, parse_locate};
 use crate::error::status_of;
-use crate::lang::UiLang;
+use crate::lang::PageLang;
 use crate::map::{Dot, Shape, sketch};
 use crate::texts::{Texts, building_use, texts};
 
@@ -66,7 +66,7 @@ pub fn error_page(lang: Lang, error: &AppError) -> Response {
     (status, render(&page)).into_response()
 }
 
-pub async fn not_found(UiLang(lang): UiLang) -> Response {
+pub async fn not_found(PageLang(lang): PageLang) -> Response {
     let t = texts(lang);
     let page = ErrorPage {
         t,
@@ -83,7 +83,7 @@ struct CommunitiesPage {
     communities: Vec<CommunitySummary>,
 }
 
-async fn communities(State(app): State<Arc<App>>, UiLang(lang): UiLang) -> Response {
+async fn communities(State(app): State<Arc<App>>, PageLang(lang): PageLang) -> Response {
     match app.list_communities().await {
         Ok(communities) => render(&CommunitiesPage {
             t: texts(lang),
@@ -104,7 +104,7 @@ struct CommunityPage {
 
 async fn community(
     State(app): State<Arc<App>>,
-    UiLang(lang): UiLang,
+    PageLang(lang): PageLang,
     Path(code): Path<String>,
 ) -> Response {
     let result = async {
@@ -112,18 +112,19 @@ async fn community(
             CommunityCode::parse(&code).map_err(|_| AppError::NotFound(Resource::Community))?;
         let community = app.community(&code).await?;
         let grids = app.list_grids(Some(&code)).await?;
-        let mut boundaries = Vec::with_capacity(grids.len());
-        for g in &grids {
-            boundaries.push(app.grid_detail(g.grid.id).await?.boundary);
-        }
+        let boundaries = app.community_boundaries(&code).await?;
         let shapes: Vec<Shape<'_>> = grids
             .iter()
-            .zip(&boundaries)
-            .filter_map(|(g, b)| {
+            .filter_map(|g| {
                 Some(Shape {
-                    label: &g.grid.name,
+                    // "第一网格" rather than "和平社区第一网格": the map is of one community.
+                    label: g
+                        .grid
+                        .name
+                        .strip_prefix(g.community_name.as_str())
+                        .unwrap_or(&g.grid.name),
                     href: Some(format!("/grids/{}", g.grid.id)),
-                    geometry: b.as_ref()?,
+                    geometry: boundaries.get(&g.grid.id)?,
                     highlight: false,
                 })
             })
@@ -163,7 +164,7 @@ struct GridPage {
 
 async fn grid(
     State(app): State<Arc<App>>,
-    UiLang(lang): UiLang,
+    PageLang(lang): PageLang,
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
@@ -229,7 +230,7 @@ struct LocatePage {
 
 async fn locate(
     State(app): State<Arc<App>>,
-    UiLang(lang): UiLang,
+    PageLang(lang): PageLang,
     query: Result<Query<LocateQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();

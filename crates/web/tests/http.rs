@@ -217,6 +217,10 @@ async fn pages_in_chinese_and_english(db: &TestDb) {
     assert!(list.body.contains(r#"<html lang="zh-CN">"#));
     assert!(list.body.contains("和平社区") && list.body.contains("春晖社区"));
     assert!(list.body.contains("8 网格"));
+    // Pages speak Chinese unless switched, whatever the browser prefers;
+    // the API follows Accept-Language.
+    let browser_en = get(&r, "/communities", &[("accept-language", "en-US,en;q=0.9")]).await;
+    assert!(browser_en.body.contains(r#"<html lang="zh-CN">"#));
 
     let en = get(&r, "/communities?lang=en", &[]).await;
     assert!(en.body.contains(r#"<html lang="en">"#));

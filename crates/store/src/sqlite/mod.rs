@@ -336,6 +336,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn current_boundaries_of_community(
+        &self,
+        community: &CommunityCode,
+    ) -> StoreResult<Vec<BoundaryRow>> {
+        self.query_all(
+            sql::CURRENT_BOUNDARIES_OF_COMMUNITY,
+            Some(community.to_string().into()),
+            |r| rows::boundary_row(r),
+        )
+        .await
+    }
+
     async fn boundaries_revision(&self) -> StoreResult<i64> {
         self.read(|conn| Ok(conn.query_row(sql::BOUNDARIES_REVISION, [], |r| r.get(0))?))
             .await
