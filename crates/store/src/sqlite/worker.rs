@@ -22,10 +22,51 @@ pub const MAX_BATCH: usize = 512;
 
 /// Answers a caller once its batch's commit outcome is known.
 type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
-/// Runs a command; says whether it succeeded (to keep or roll back its
-/// savepoint) and how to answer its caller after the commit.
-type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// A queued write command and the way to answer its caller.
+trait WriteCommand: Send {
+    /// Runs the command; says whether it succeeded (to keep or roll back
+    /// its savepoint) and how to answer its caller after the commit.
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish);
+    /// Answers the caller without running (the batch could not start).
+    fn fail(self: Box<Self>, error: StoreError);
+}
+
+type WriteJob = Box<dyn WriteCommand>;
+
+struct Command<F, T> {
+    f: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteCommand for Command<F, T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Finish) {
+        let Command { f, reply } = *self;
+        match f(conn) {
+            Ok(value) => (
+                true,
+                Box::new(move |commit: StoreResult<()>| {
+                    let _ = reply.send(commit.map(|()| value));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = reply.send(Err(e));
+                }),
+            ),
+        }
+    }
+
+    fn fail(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
 
 /// Handle to the writer thread.
 pub struct Writer {
@@ -49,21 +90,8 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: WriteJob = Box::new(move |conn| match f(conn) {
-            Ok(value) => (
-                true,
-                Box::new(move |commit: StoreResult<()>| {
-                    let _ = tx.send(commit.map(|()| value));
-                }),
-            ),
-            Err(e) => (
-                false,
-                Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            ),
-        });
+        let (reply, rx) = oneshot::channel::<StoreResult<T>>();
+        let job: WriteJob = Box::new(Command { f, reply });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         // A dropped sender means the command panicked or the writer stopped.
         rx.await.unwrap_or(Err(StoreError::Closed))
@@ -83,11 +111,11 @@ fn writer_loop(conn: Connection, rx: Receiver<WriteJob>) {
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let e = StoreError::from(e);
-            // Nothing ran: fail every command of the batch without running it.
-            for job in batch.drain(..) {
-                drop(job);
-            }
             tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+            // Nothing ran: answer every command of the batch with the cause.
+            for job in batch.drain(..) {
+                job.fail(e.clone());
+            }
             continue;
         }
         for job in batch.drain(..) {
@@ -113,7 +141,7 @@ fn run_in_savepoint(conn: &Connection, job: WriteJob) -> Option<Finish> {
         tracing::error!(error = %e, "sqlite writer cannot open a savepoint");
         return None;
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| job.run(conn)));
     let keep = matches!(outcome, Ok((true, _)));
     let end = if keep {
         conn.execute_batch("RELEASE cmd")
