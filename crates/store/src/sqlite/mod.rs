@@ -78,6 +78,16 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file, migrates it, and starts
     /// the writer and `readers` reader threads.
     pub async fn open(path: &Path, readers: usize) -> StoreResult<Self> {
+        Self::open_with_batch(path, readers, worker::MAX_BATCH).await
+    }
+
+    /// As [`SqliteStore::open`], with the most commands one commit may
+    /// carry; 1 turns group commit off (for comparison in benchmarks).
+    pub async fn open_with_batch(
+        path: &Path,
+        readers: usize,
+        max_batch: usize,
+    ) -> StoreResult<Self> {
         let path = path.to_path_buf();
         let p = path.clone();
         let (writer_conn, reader_conns) = tokio::task::spawn_blocking(move || {
@@ -92,7 +102,7 @@ impl SqliteStore {
         .map_err(|e| StoreError::Config(format!("cannot open SQLite: {e}")))??;
         Ok(Self {
             path,
-            writer: Writer::spawn(writer_conn)?,
+            writer: Writer::spawn(writer_conn, max_batch)?,
             readers: Readers::spawn(reader_conns)?,
         })
     }

@@ -1,7 +1,7 @@
 //! The SQLite threads: one writer with group commit, a pool of readers.
 //!
 //! **Group commit.** Write commands queue on a channel. The writer takes
-//! whatever has queued (up to [`MAX_BATCH`]), opens one transaction, runs each
+//! whatever has queued (up to a batch limit, [`MAX_BATCH`] by default), opens one transaction, runs each
 //! command inside its own savepoint (a failing command rolls back alone),
 //! commits once, and only then answers every caller with the commit's
 //! outcome. Under load, one `fsync` serves a whole batch; with one caller it
@@ -74,11 +74,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn spawn(conn: Connection) -> StoreResult<Self> {
+    /// Starts the writer thread; `max_batch` 1 means one commit per command.
+    pub fn spawn(conn: Connection, max_batch: usize) -> StoreResult<Self> {
         let (jobs, rx) = crossbeam_channel::unbounded::<WriteJob>();
+        let max_batch = max_batch.max(1);
         thread::Builder::new()
             .name("wangge-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, max_batch))
             .map_err(|e| StoreError::Config(format!("cannot start writer thread: {e}")))?;
         Ok(Self { jobs })
     }
@@ -98,12 +100,12 @@ impl Writer {
     }
 }
 
-fn writer_loop(conn: Connection, rx: Receiver<WriteJob>) {
-    let mut batch: Vec<WriteJob> = Vec::with_capacity(MAX_BATCH);
-    let mut finishers: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
+fn writer_loop(conn: Connection, rx: Receiver<WriteJob>, max_batch: usize) {
+    let mut batch: Vec<WriteJob> = Vec::with_capacity(max_batch);
+    let mut finishers: Vec<Finish> = Vec::with_capacity(max_batch);
     while let Ok(first) = rx.recv() {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,

@@ -1,0 +1,230 @@
+//! Write throughput of the storage layer, no HTTP: many concurrent callers,
+//! each command three inserts (a case, its first timeline entry, an audit
+//! record), every answer only after the command is durable.
+//!
+//! Measured in the same run: the SQLite writer with group commit, the same
+//! writer with one commit per command (the baseline), and PostgreSQL
+//! (`PgPool`, one transaction per command). Run through `bench/store-write`.
+//! Environment: `WANGGE_BENCH_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use rusqlite::params;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, PgPool};
+use wangge_store::sqlite::SqliteStore;
+
+const CONCURRENCY: usize = 256;
+
+const SCHEMA: &str = "
+    CREATE TABLE bench_cases (id INTEGER PRIMARY KEY, grid_id BIGINT NOT NULL, category TEXT NOT NULL,
+        description TEXT NOT NULL, lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL);
+    CREATE TABLE bench_timeline (id INTEGER PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES bench_cases (id),
+        kind TEXT NOT NULL, note TEXT NOT NULL, at BIGINT NOT NULL);
+    CREATE TABLE bench_audit (id INTEGER PRIMARY KEY, actor BIGINT NOT NULL, action TEXT NOT NULL,
+        record TEXT NOT NULL, at BIGINT NOT NULL);";
+
+const INSERT_CASE: &str = "INSERT INTO bench_cases (grid_id, category, description, lon, lat, created_at) \
+                           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+const INSERT_TIMELINE: &str =
+    "INSERT INTO bench_timeline (case_id, kind, note, at) VALUES ($1, $2, $3, $4)";
+const INSERT_AUDIT: &str =
+    "INSERT INTO bench_audit (actor, action, record, at) VALUES ($1, $2, $3, $4)";
+const DESCRIPTION: &str = "13栋门前雨水井盖缺失，人车流量大，存在安全隐患";
+
+async fn sqlite_rate(max_batch: usize, commands: usize) -> f64 {
+    let dir = tempfile_dir();
+    let path = dir.join("bench.db");
+    let store = Arc::new(
+        SqliteStore::open_with_batch(&path, 1, max_batch)
+            .await
+            .expect("open SQLite"),
+    );
+    store
+        .write(|c| {
+            c.execute_batch(SCHEMA)?;
+            Ok(())
+        })
+        .await
+        .expect("schema");
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (store, next) = (store.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= commands {
+                        break;
+                    }
+                    store
+                        .write(move |c| {
+                            let at = i as i64;
+                            let id: i64 = c.prepare_cached(INSERT_CASE)?.query_row(
+                                params![(i % 16) as i64, "0101", DESCRIPTION, 117.25, 31.85, at],
+                                |r| r.get(0),
+                            )?;
+                            c.prepare_cached(INSERT_TIMELINE)?.execute(params![
+                                id,
+                                "reported",
+                                "网格员上报",
+                                at
+                            ])?;
+                            c.prepare_cached(INSERT_AUDIT)?.execute(params![
+                                7i64,
+                                "case.create",
+                                format!("case:{id}"),
+                                at
+                            ])?;
+                            Ok(())
+                        })
+                        .await
+                        .expect("write");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let rate = commands as f64 / started.elapsed().as_secs_f64();
+    let count: i64 = store
+        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM bench_audit", [], |r| r.get(0))?))
+        .await
+        .expect("count");
+    assert_eq!(count as usize, commands, "every answered command is stored");
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    rate
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wangge-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+async fn pg_pool(url: &str) -> Option<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .ok()?
+        .options([("search_path", "wangge_bench_write")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with(options)
+        .await
+        .ok()?;
+    let pg_schema = SCHEMA.replace(
+        "INTEGER PRIMARY KEY",
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    );
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS wangge_bench_write CASCADE; CREATE SCHEMA wangge_bench_write; \
+         SET search_path = wangge_bench_write; {pg_schema}"
+    )))
+    .execute(&pool)
+    .await
+    .ok()?;
+    Some(pool)
+}
+
+async fn pg_rate(pool: &PgPool, commands: usize) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (pool, next) = (pool.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= commands {
+                        break;
+                    }
+                    let at = i as i64;
+                    let mut tx = pool.begin().await.expect("begin");
+                    let id: i64 = sqlx::query_scalar(INSERT_CASE)
+                        .bind((i % 16) as i64)
+                        .bind("0101")
+                        .bind(DESCRIPTION)
+                        .bind(117.25)
+                        .bind(31.85)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .expect("case");
+                    sqlx::query(INSERT_TIMELINE)
+                        .bind(id)
+                        .bind("reported")
+                        .bind("网格员上报")
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .expect("timeline");
+                    sqlx::query(INSERT_AUDIT)
+                        .bind(7i64)
+                        .bind("case.create")
+                        .bind(format!("case:{id}"))
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .expect("audit");
+                    tx.commit().await.expect("commit");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    commands as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let url = std::env::var("WANGGE_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    println!(
+        "store-write: {CONCURRENCY} concurrent callers, 3 inserts per command, \
+         answered when durable (SQLite WAL + synchronous=FULL)"
+    );
+    let group = sqlite_rate(wangge_store::sqlite::worker::MAX_BATCH, 100_000).await;
+    println!(
+        "{:<44} {:>10.0} commands/s",
+        "sqlite, group commit (wangge's writer)", group
+    );
+    let single = sqlite_rate(1, 15_000).await;
+    println!(
+        "{:<44} {:>10.0} commands/s  (group commit: {:.1}x)",
+        "sqlite, one commit per command (baseline)",
+        single,
+        group / single
+    );
+    let pg = match pg_pool(&url).await {
+        Some(pool) => {
+            let rate = pg_rate(&pool, 20_000).await;
+            let _ = sqlx::raw_sql("DROP SCHEMA IF EXISTS wangge_bench_write CASCADE")
+                .execute(&pool)
+                .await;
+            println!(
+                "{:<44} {:>10.0} commands/s  (sqlite group commit: {:.1}x)",
+                "postgres, PgPool(16), one transaction each",
+                rate,
+                group / rate
+            );
+            format!("; PostgreSQL {rate:.0}/s")
+        }
+        None => {
+            println!("postgres: skipped, {url} unreachable");
+            String::new()
+        }
+    };
+    println!(
+        "summary: SQLite group commit {group:.0} commands/s = {:.1}x one commit per command ({single:.0}/s){pg}",
+        group / single
+    );
+}
