@@ -5,9 +5,12 @@
 //! else in the workspace depends on it; it depends on nothing of ours.
 
 pub mod codes;
+pub mod creditcode;
 pub mod geo;
 pub mod i18n;
+pub mod idnumber;
 pub mod org;
+pub mod phone;
 pub mod time;
 
 pub use codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};
