@@ -119,12 +119,7 @@ impl IdNumber {
 
     /// Age in whole years on `on`.
     pub fn age_on(&self, on: Date) -> i16 {
-        let born = self.birth_date();
-        let mut age = on.year() - born.year();
-        if (on.month(), on.day()) < (born.month(), born.day()) {
-            age -= 1;
-        }
-        age
+        crate::register::age_on(self.birth_date(), on)
     }
 
     /// First 3 and last 4 characters; the birth date never shows.

@@ -11,6 +11,8 @@ pub mod i18n;
 pub mod idnumber;
 pub mod org;
 pub mod phone;
+pub mod policy;
+pub mod register;
 pub mod time;
 
 pub use codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};

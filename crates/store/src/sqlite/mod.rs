@@ -19,9 +19,10 @@ use worker::{Readers, Writer};
 
 /// The schema, one embedded file per migration, applied in order.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/sqlite/0001_geography.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/sqlite/0001_geography.sql")),
+        M::up(include_str!("../../migrations/sqlite/0002_register_access.sql")),
+    ])
 }
 
 pub struct SqliteStore {
