@@ -10,21 +10,32 @@
 //! SQL text is shared where the dialects agree (`sql.rs`); row mapping is
 //! written once (`rows.rs`); each backend keeps its own migrations folder.
 
+// First, so that its statement macros are visible to the backends.
+#[macro_use]
+mod sql;
+
+pub mod audit;
 pub mod error;
 pub mod model;
 pub mod postgres;
 mod rows;
-mod sql;
 pub mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use wangge_core::codes::{CommunityCode, GridCode};
 use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
+use wangge_core::register::{Business, Dwelling, Household, Resident};
 
+pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
-pub use model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, NewUnit, OrgNames};
+pub use model::{
+    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUnit, NewUser, OrgNames,
+    ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord, UserRecord,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -77,6 +88,121 @@ pub trait Store: Send + Sync + 'static {
     async fn all_buildings(&self) -> StoreResult<Vec<Building>>;
     async fn building(&self, id: Id) -> StoreResult<Option<Building>>;
     async fn units_of_building(&self, building_id: Id) -> StoreResult<Vec<Unit>>;
+    /// Buildings of one grid, if that grid is in scope.
+    async fn buildings_in_scope(
+        &self,
+        scope: &ScopeFilter,
+        grid_id: Id,
+    ) -> StoreResult<Vec<Building>>;
+
+    // ---- Register. Every read and write takes the caller's scope and
+    // applies it in SQL; a record out of scope is "not found".
+
+    /// Grids lying in any of the given grids, communities or streets.
+    async fn grids_in_units(
+        &self,
+        grids: &[Id],
+        communities: &[Id],
+        streets: &[Id],
+    ) -> StoreResult<Vec<Id>>;
+
+    async fn insert_dwellings(&self, dwellings: Vec<NewDwelling>) -> StoreResult<Vec<Id>>;
+    async fn dwellings_of_unit(&self, unit_id: Id) -> StoreResult<Vec<Dwelling>>;
+
+    async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id>;
+    async fn households(
+        &self,
+        scope: &ScopeFilter,
+        query: HouseholdQuery,
+    ) -> StoreResult<Vec<Household>>;
+    async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>>;
+
+    async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id>;
+    /// `NotFound` when out of scope or absent, `Conflict` when `version` is stale.
+    async fn update_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: ResidentRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn residents(
+        &self,
+        scope: &ScopeFilter,
+        query: ResidentQuery,
+    ) -> StoreResult<Vec<Resident>>;
+    async fn resident(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Resident>>;
+    async fn resident_by_blind_index(
+        &self,
+        scope: &ScopeFilter,
+        blind: &[u8],
+    ) -> StoreResult<Option<Resident>>;
+    async fn resident_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>>;
+
+    async fn insert_business(&self, row: BusinessRow, audit: AuditEntry) -> StoreResult<Id>;
+    async fn update_business(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: BusinessRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn businesses(
+        &self,
+        scope: &ScopeFilter,
+        query: BusinessQuery,
+    ) -> StoreResult<Vec<Business>>;
+    async fn business(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Business>>;
+    async fn business_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>>;
+
+    // ---- Users and sessions.
+
+    async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<Id>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user(&self, id: Id) -> StoreResult<Option<UserRecord>>;
+    async fn users(&self) -> StoreResult<Vec<UserRecord>>;
+    /// Sets a password, clears any lockout and ends every session of the user.
+    async fn set_password(
+        &self,
+        user_id: Id,
+        hash: String,
+        must_change: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Disabling also ends every session of the user.
+    async fn set_disabled(&self, user_id: Id, disabled: bool, audit: AuditEntry)
+    -> StoreResult<()>;
+    /// Counts a failed login; returns the lock's end when this one locked it.
+    async fn record_login_failure(
+        &self,
+        user_id: Id,
+        max_failures: i64,
+        lock_until: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<Option<Timestamp>>;
+    /// Clears failures, opens `session` and ends `replaces` (rotation).
+    async fn record_login_success(
+        &self,
+        session: NewSession,
+        replaces: Option<Vec<u8>>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&self, token_hash: &[u8], at: Timestamp) -> StoreResult<()>;
+    async fn delete_session(&self, token_hash: &[u8], audit: Option<AuditEntry>)
+    -> StoreResult<()>;
+
+    async fn insert_department(&self, code: &str, name: &str) -> StoreResult<Id>;
+    async fn departments(&self) -> StoreResult<Vec<Department>>;
+
+    // ---- Audit.
+
+    /// Appends one record on its own (reveals, exports, logins).
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// Records after `after_seq`, in order, at most `limit`.
+    async fn audit_records(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>>;
 }
 
 /// Settings that apply to whichever backend the URL selects.

@@ -99,3 +99,199 @@ pub fn org_codes(code: &GridCode) -> (DistrictCode, StreetCode, CommunityCode) {
     let street = community.street();
     (street.district(), street, community)
 }
+
+/// The grids a query may read, already resolved from the access policy,
+/// and whether minors' records are included. Every register query takes
+/// one and applies it in SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeFilter {
+    pub grid_ids: Vec<Id>,
+    /// Only residents born on or before this date (`YYYY-MM-DD`); `None`
+    /// includes minors.
+    pub born_on_or_before: Option<String>,
+}
+
+impl ScopeFilter {
+    /// Every grid listed, minors included (for trusted internal work).
+    pub fn grids(grid_ids: Vec<Id>) -> Self {
+        Self {
+            grid_ids,
+            born_on_or_before: None,
+        }
+    }
+
+    pub(crate) fn grid_ids_json(&self) -> String {
+        let ids: Vec<String> = self.grid_ids.iter().map(|i| i.to_string()).collect();
+        format!("[{}]", ids.join(","))
+    }
+
+    pub(crate) fn birth_cutoff(&self) -> &str {
+        self.born_on_or_before.as_deref().unwrap_or("9999-12-31")
+    }
+}
+
+/// A resident's fields as stored: sensitive ones encrypted, with their
+/// blind index and masked form.
+#[derive(Debug, Clone)]
+pub struct ResidentRow {
+    pub household_id: Id,
+    pub grid_id: Id,
+    pub name: String,
+    pub gender: String,
+    pub birth_date: String,
+    pub id_cipher: Vec<u8>,
+    pub id_blind: Vec<u8>,
+    pub id_masked: String,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub phone_masked: Option<String>,
+    pub ethnicity: String,
+    pub residence_type: String,
+    pub relation: String,
+    pub political_status: String,
+    /// JSON array of tags.
+    pub tags: String,
+}
+
+/// A business's fields as stored.
+#[derive(Debug, Clone)]
+pub struct BusinessRow {
+    pub grid_id: Id,
+    pub dwelling_id: Option<Id>,
+    pub address: String,
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep: String,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub phone_masked: Option<String>,
+    pub opening_date: Option<String>,
+    pub status: String,
+    pub app_status: String,
+    pub app_reason: Option<String>,
+    pub app_note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct HouseholdRow {
+    pub grid_id: Id,
+    pub dwelling_id: Option<Id>,
+    pub address: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDwelling {
+    pub unit_id: Id,
+    pub floor: i64,
+    pub number: String,
+    pub dwelling_use: String,
+    pub area_m2: Option<f64>,
+}
+
+/// The encrypted sensitive fields of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secrets {
+    pub id_cipher: Option<Vec<u8>>,
+    pub phone_cipher: Option<Vec<u8>>,
+}
+
+/// Where a user is assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Grid,
+    Community,
+    Street,
+    Department,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Grid => "grid",
+            ScopeKind::Community => "community",
+            ScopeKind::Street => "street",
+            ScopeKind::Department => "department",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "grid" => Some(ScopeKind::Grid),
+            "community" => Some(ScopeKind::Community),
+            "street" => Some(ScopeKind::Street),
+            "department" => Some(ScopeKind::Department),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub scopes: Vec<(ScopeKind, Id)>,
+}
+
+/// A user as stored, with the password hash, for authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: Id,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<Timestamp>,
+    pub scopes: Vec<(ScopeKind, Id)>,
+}
+
+/// A session found by its token hash, with its user.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: UserRecord,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+/// Which residents to list (within the scope), one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResidentQuery {
+    pub household_id: Option<Id>,
+    pub grid_id: Option<Id>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HouseholdQuery {
+    pub grid_id: Option<Id>,
+    pub unit_id: Option<Id>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusinessQuery {
+    pub grid_id: Option<Id>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A new session: the hash of its token, never the token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: Vec<u8>,
+    pub user_id: Id,
+    pub csrf_token: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: Id,
+    pub code: String,
+    pub name: String,
+}

@@ -8,8 +8,16 @@ use wangge_core::org::{
 };
 use wangge_core::{GeoPoint, time};
 
+use wangge_core::idnumber::Gender;
+use wangge_core::org::Id;
+use wangge_core::register::{
+    AppReason, AppStatus, Business, BusinessStatus, Dwelling, DwellingUse, Household,
+    PoliticalStatus, Relation, ResidenceType, Resident,
+};
+
+use crate::audit::AuditRecord;
 use crate::error::{StoreError, StoreResult};
-use crate::model::BoundaryRow;
+use crate::model::{BoundaryRow, ScopeKind, Secrets, UserRecord};
 
 /// Column access common to `rusqlite::Row` and `sqlx::postgres::PgRow`.
 pub(crate) trait RowLike {
@@ -18,6 +26,9 @@ pub(crate) trait RowLike {
     fn float(&self, idx: usize) -> StoreResult<f64>;
     fn text(&self, idx: usize) -> StoreResult<String>;
     fn opt_text(&self, idx: usize) -> StoreResult<Option<String>>;
+    fn opt_float(&self, idx: usize) -> StoreResult<Option<f64>>;
+    fn opt_blob(&self, idx: usize) -> StoreResult<Option<Vec<u8>>>;
+    fn boolean(&self, idx: usize) -> StoreResult<bool>;
 }
 
 impl RowLike for rusqlite::Row<'_> {
@@ -36,6 +47,15 @@ impl RowLike for rusqlite::Row<'_> {
     fn opt_text(&self, idx: usize) -> StoreResult<Option<String>> {
         Ok(self.get(idx)?)
     }
+    fn opt_float(&self, idx: usize) -> StoreResult<Option<f64>> {
+        Ok(self.get(idx)?)
+    }
+    fn opt_blob(&self, idx: usize) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.get(idx)?)
+    }
+    fn boolean(&self, idx: usize) -> StoreResult<bool> {
+        Ok(self.get(idx)?)
+    }
 }
 
 impl RowLike for sqlx::postgres::PgRow {
@@ -52,6 +72,15 @@ impl RowLike for sqlx::postgres::PgRow {
         Ok(sqlx::Row::try_get(self, idx)?)
     }
     fn opt_text(&self, idx: usize) -> StoreResult<Option<String>> {
+        Ok(sqlx::Row::try_get(self, idx)?)
+    }
+    fn opt_float(&self, idx: usize) -> StoreResult<Option<f64>> {
+        Ok(sqlx::Row::try_get(self, idx)?)
+    }
+    fn opt_blob(&self, idx: usize) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::Row::try_get(self, idx)?)
+    }
+    fn boolean(&self, idx: usize) -> StoreResult<bool> {
         Ok(sqlx::Row::try_get(self, idx)?)
     }
 }
@@ -148,5 +177,129 @@ pub(crate) fn unit(r: &impl RowLike) -> StoreResult<Unit> {
         number: r.int(2)?,
         floors: r.int(3)?,
         dwellings_per_floor: r.int(4)?,
+    })
+}
+
+fn choice<T>(what: &str, parse: fn(&str) -> Option<T>, s: String) -> StoreResult<T> {
+    parse(&s).ok_or_else(|| corrupt(what, &s))
+}
+
+fn date(what: &str, s: &str) -> StoreResult<jiff::civil::Date> {
+    s.parse().map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn resident(r: &impl RowLike) -> StoreResult<Resident> {
+    let gender = match r.text(4)?.as_str() {
+        "male" => Gender::Male,
+        "female" => Gender::Female,
+        other => return Err(corrupt("gender", other)),
+    };
+    Ok(Resident {
+        id: r.int(0)?,
+        household_id: r.int(1)?,
+        grid_id: r.int(2)?,
+        name: r.text(3)?,
+        gender,
+        birth_date: date("birth date", &r.text(5)?)?,
+        id_number_masked: r.text(6)?,
+        phone_masked: r.opt_text(7)?,
+        ethnicity: r.text(8)?,
+        residence_type: choice("residence type", ResidenceType::parse, r.text(9)?)?,
+        relation: choice("relation", Relation::parse, r.text(10)?)?,
+        political_status: choice("political status", PoliticalStatus::parse, r.text(11)?)?,
+        tags: serde_json::from_str(&r.text(12)?).map_err(|e| corrupt("tags", e))?,
+        version: r.int(13)?,
+    })
+}
+
+pub(crate) fn household(r: &impl RowLike) -> StoreResult<Household> {
+    Ok(Household {
+        id: r.int(0)?,
+        grid_id: r.int(1)?,
+        dwelling_id: r.opt_int(2)?,
+        address: r.text(3)?,
+        member_count: r.int(4)?,
+        head_name: r.opt_text(5)?,
+    })
+}
+
+pub(crate) fn dwelling(r: &impl RowLike) -> StoreResult<Dwelling> {
+    Ok(Dwelling {
+        id: r.int(0)?,
+        unit_id: r.int(1)?,
+        floor: r.int(2)?,
+        number: r.text(3)?,
+        dwelling_use: choice("dwelling use", DwellingUse::parse, r.text(4)?)?,
+        area_m2: r.opt_float(5)?,
+    })
+}
+
+pub(crate) fn business(r: &impl RowLike) -> StoreResult<Business> {
+    Ok(Business {
+        id: r.int(0)?,
+        grid_id: r.int(1)?,
+        dwelling_id: r.opt_int(2)?,
+        address: r.text(3)?,
+        name: r.text(4)?,
+        credit_code: r.text(5)?,
+        legal_rep: r.text(6)?,
+        phone_masked: r.opt_text(7)?,
+        opening_date: r
+            .opt_text(8)?
+            .map(|d| date("opening date", &d))
+            .transpose()?,
+        status: choice("business status", BusinessStatus::parse, r.text(9)?)?,
+        app_status: choice("app status", AppStatus::parse, r.text(10)?)?,
+        app_reason: r
+            .opt_text(11)?
+            .map(|s| choice("app reason", AppReason::parse, s))
+            .transpose()?,
+        app_note: r.text(12)?,
+        version: r.int(13)?,
+    })
+}
+
+pub(crate) fn secrets(r: &impl RowLike) -> StoreResult<Secrets> {
+    Ok(Secrets {
+        id_cipher: r.opt_blob(0)?,
+        phone_cipher: r.opt_blob(1)?,
+    })
+}
+
+/// A user without scopes (they come from a second query).
+pub(crate) fn user(r: &impl RowLike) -> StoreResult<UserRecord> {
+    Ok(UserRecord {
+        id: r.int(0)?,
+        username: r.text(1)?,
+        display_name: r.text(2)?,
+        role: r.text(3)?,
+        password_hash: r.text(4)?,
+        must_change_password: r.boolean(5)?,
+        disabled: r.boolean(6)?,
+        failed_logins: r.int(7)?,
+        locked_until: r.opt_int(8)?.map(time::from_micros),
+        scopes: Vec::new(),
+    })
+}
+
+pub(crate) fn scope(r: &impl RowLike, offset: usize) -> StoreResult<(ScopeKind, Id)> {
+    let kind = r.text(offset)?;
+    Ok((
+        ScopeKind::parse(&kind).ok_or_else(|| corrupt("scope kind", &kind))?,
+        r.int(offset + 1)?,
+    ))
+}
+
+pub(crate) fn audit_record(r: &impl RowLike) -> StoreResult<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.int(0)?,
+        at: r.int(1)?,
+        actor_id: r.opt_int(2)?,
+        action: r.text(3)?,
+        record_kind: r.text(4)?,
+        record_id: r.opt_int(5)?,
+        detail: r.text(6)?,
+        prev_hash: r.opt_blob(7)?.unwrap_or_default(),
+        hash: r.opt_blob(8)?.unwrap_or_default(),
     })
 }

@@ -100,3 +100,279 @@ pub const BUILDING_BY_ID: &str = concat!(building_select!(), " WHERE b.id = $1")
 pub const UNITS_OF_BUILDING: &str = "\
     SELECT id, building_id, number, floors, dwellings_per_floor \
     FROM units WHERE building_id = $1 ORDER BY number";
+
+// ---- Register. Scoped statements are macros taking the backend's clause
+// for "grid id in the list bound as $1" (see each backend's `IN_SCOPE`).
+
+macro_rules! resident_columns {
+    () => {
+        "r.id, r.household_id, r.grid_id, r.name, r.gender, r.birth_date, r.id_masked, \
+         r.phone_masked, r.ethnicity, r.residence_type, r.relation, r.political_status, r.tags, r.version"
+    };
+}
+
+/// Residents in scope ($1 grids, $2 birth cutoff), optionally of one
+/// household ($3) or grid ($4), in household order; $5 limit, $6 offset.
+macro_rules! residents_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            resident_columns!(),
+            " FROM residents r WHERE r.grid_id ",
+            $in_scope,
+            " AND r.birth_date <= $2 \
+              AND (CAST($3 AS BIGINT) IS NULL OR r.household_id = $3) \
+              AND (CAST($4 AS BIGINT) IS NULL OR r.grid_id = $4) \
+             ORDER BY r.household_id, r.id LIMIT $5 OFFSET $6"
+        )
+    };
+}
+
+macro_rules! resident_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            resident_columns!(),
+            " FROM residents r WHERE r.grid_id ",
+            $in_scope,
+            " AND r.birth_date <= $2 AND r.id = $3"
+        )
+    };
+}
+
+macro_rules! resident_by_blind_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            resident_columns!(),
+            " FROM residents r WHERE r.grid_id ",
+            $in_scope,
+            " AND r.birth_date <= $2 AND r.id_blind = $3"
+        )
+    };
+}
+
+macro_rules! resident_secrets_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT r.id_cipher, r.phone_cipher FROM residents r WHERE r.grid_id ",
+            $in_scope,
+            " AND r.birth_date <= $2 AND r.id = $3"
+        )
+    };
+}
+
+/// Updates a resident in scope at the expected version ($17).
+macro_rules! update_resident_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "UPDATE residents SET household_id = $4, grid_id = $5, name = $6, gender = $7, \
+                birth_date = $8, id_cipher = $9, id_blind = $10, id_masked = $11, \
+                phone_cipher = $12, phone_masked = $13, ethnicity = $14, residence_type = $15, \
+                relation = $16, political_status = $17, tags = $18, version = version + 1, \
+                updated_at = $19 \
+             WHERE grid_id ",
+            $in_scope,
+            " AND birth_date <= $2 AND id = $3 AND version = $20"
+        )
+    };
+}
+
+pub const INSERT_RESIDENT: &str = "\
+    INSERT INTO residents (household_id, grid_id, name, gender, birth_date, id_cipher, id_blind, \
+        id_masked, phone_cipher, phone_masked, ethnicity, residence_type, relation, \
+        political_status, tags, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
+pub const RESIDENT_EXISTS: &str = "SELECT version FROM residents WHERE id = $1";
+
+macro_rules! household_columns {
+    () => {
+        "h.id, h.grid_id, h.dwelling_id, h.address, \
+         (SELECT COUNT(*) FROM residents m WHERE m.household_id = h.id), \
+         (SELECT m.name FROM residents m WHERE m.household_id = h.id AND m.relation = 'head' ORDER BY m.id LIMIT 1)"
+    };
+}
+
+/// Households in scope ($1), optionally of one grid ($2) or dwelling's
+/// unit ($3); $4 limit, $5 offset.
+macro_rules! households_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            household_columns!(),
+            " FROM households h \
+             LEFT JOIN dwellings d ON d.id = h.dwelling_id \
+             WHERE h.grid_id ",
+            $in_scope,
+            " AND (CAST($2 AS BIGINT) IS NULL OR h.grid_id = $2) \
+              AND (CAST($3 AS BIGINT) IS NULL OR d.unit_id = $3) \
+             ORDER BY d.unit_id, d.floor, d.number, h.id LIMIT $4 OFFSET $5"
+        )
+    };
+}
+
+macro_rules! household_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            household_columns!(),
+            " FROM households h WHERE h.grid_id ",
+            $in_scope,
+            " AND h.id = $2"
+        )
+    };
+}
+
+pub const INSERT_HOUSEHOLD: &str = "\
+    INSERT INTO households (grid_id, dwelling_id, address, created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $4) RETURNING id";
+
+pub const INSERT_DWELLING: &str = "\
+    INSERT INTO dwellings (unit_id, floor, number, dwelling_use, area_m2) \
+    VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub const DWELLINGS_OF_UNIT: &str = "\
+    SELECT id, unit_id, floor, number, dwelling_use, area_m2 FROM dwellings \
+    WHERE unit_id = $1 ORDER BY floor, number";
+
+macro_rules! business_columns {
+    () => {
+        "b.id, b.grid_id, b.dwelling_id, b.address, b.name, b.credit_code, b.legal_rep, \
+         b.phone_masked, b.opening_date, b.status, b.app_status, b.app_reason, b.app_note, b.version"
+    };
+}
+
+/// Businesses in scope ($1), optionally of one grid ($2); $3 limit, $4 offset.
+macro_rules! businesses_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            business_columns!(),
+            " FROM businesses b WHERE b.grid_id ",
+            $in_scope,
+            " AND (CAST($2 AS BIGINT) IS NULL OR b.grid_id = $2) \
+             ORDER BY b.grid_id, b.name, b.id LIMIT $3 OFFSET $4"
+        )
+    };
+}
+
+macro_rules! business_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT ",
+            business_columns!(),
+            " FROM businesses b WHERE b.grid_id ",
+            $in_scope,
+            " AND b.id = $2"
+        )
+    };
+}
+
+macro_rules! business_secrets_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "SELECT NULL, b.phone_cipher FROM businesses b WHERE b.grid_id ",
+            $in_scope,
+            " AND b.id = $2"
+        )
+    };
+}
+
+macro_rules! update_business_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "UPDATE businesses SET grid_id = $3, dwelling_id = $4, address = $5, name = $6, \
+                credit_code = $7, legal_rep = $8, phone_cipher = $9, phone_masked = $10, \
+                opening_date = $11, status = $12, app_status = $13, app_reason = $14, \
+                app_note = $15, version = version + 1, updated_at = $16 \
+             WHERE grid_id ",
+            $in_scope,
+            " AND id = $2 AND version = $17"
+        )
+    };
+}
+
+pub const INSERT_BUSINESS: &str = "\
+    INSERT INTO businesses (grid_id, dwelling_id, address, name, credit_code, legal_rep, \
+        phone_cipher, phone_masked, opening_date, status, app_status, app_reason, app_note, \
+        created_at, updated_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
+pub const BUSINESS_EXISTS: &str = "SELECT version FROM businesses WHERE id = $1";
+
+/// Grids within any of the listed grids ($1), communities ($2), streets ($3).
+macro_rules! grids_in_units {
+    ($in1:literal, $in2:literal, $in3:literal) => {
+        concat!(
+            "SELECT g.id FROM grids g JOIN communities c ON c.id = g.community_id \
+             WHERE g.id ",
+            $in1,
+            " OR c.id ",
+            $in2,
+            " OR c.street_id ",
+            $in3,
+            " ORDER BY g.id"
+        )
+    };
+}
+
+macro_rules! buildings_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            building_select!(),
+            " WHERE b.grid_id ",
+            $in_scope,
+            " AND b.grid_id = $2 ORDER BY b.community_id, length(b.number), b.number"
+        )
+    };
+}
+
+// ---- Users, sessions, departments, audit.
+
+pub const INSERT_USER: &str = "\
+    INSERT INTO users (username, display_name, role, password_hash, created_at) \
+    VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub const INSERT_USER_SCOPE: &str =
+    "INSERT INTO user_scopes (user_id, kind, ref_id) VALUES ($1, $2, $3)";
+pub const USER_COLUMNS_BY_NAME: &str = "\
+    SELECT id, username, display_name, role, password_hash, must_change_password, disabled, \
+           failed_logins, locked_until FROM users WHERE username = $1";
+pub const USER_COLUMNS_BY_ID: &str = "\
+    SELECT id, username, display_name, role, password_hash, must_change_password, disabled, \
+           failed_logins, locked_until FROM users WHERE id = $1";
+pub const ALL_USERS: &str = "\
+    SELECT id, username, display_name, role, password_hash, must_change_password, disabled, \
+           failed_logins, locked_until FROM users ORDER BY username";
+pub const USER_SCOPES: &str =
+    "SELECT kind, ref_id FROM user_scopes WHERE user_id = $1 ORDER BY kind, ref_id";
+pub const ALL_USER_SCOPES: &str =
+    "SELECT user_id, kind, ref_id FROM user_scopes ORDER BY user_id, kind, ref_id";
+pub const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL WHERE id = $3";
+pub const SET_DISABLED: &str = "UPDATE users SET disabled = $1 WHERE id = $2";
+pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+/// Counts a failure; at the limit ($2) locks until $3 and starts counting anew.
+pub const LOGIN_FAILED: &str = "\
+    UPDATE users SET \
+        locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END, \
+        failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
+    WHERE id = $1 RETURNING locked_until";
+pub const LOGIN_SUCCEEDED: &str =
+    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
+pub const INSERT_SESSION: &str = "\
+    INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) \
+    VALUES ($1, $2, $3, $4, $4)";
+pub const SESSION: &str =
+    "SELECT user_id, csrf_token, created_at, last_seen FROM sessions WHERE token_hash = $1";
+pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen = $1 WHERE token_hash = $2";
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+
+pub const INSERT_DEPARTMENT: &str =
+    "INSERT INTO departments (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING";
+pub const DEPARTMENT_ID: &str = "SELECT id FROM departments WHERE code = $1";
+pub const ALL_DEPARTMENTS: &str = "SELECT id, code, name FROM departments ORDER BY code";
+
+pub const LAST_AUDIT: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+pub const INSERT_AUDIT: &str = "\
+    INSERT INTO audit_log (seq, at, actor_id, action, record_kind, record_id, detail, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub const AUDIT_PAGE: &str = "\
+    SELECT seq, at, actor_id, action, record_kind, record_id, detail, prev_hash, hash \
+    FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";

@@ -1,6 +1,7 @@
 //! The SQLite backend: `rusqlite`, a group-commit writer thread and reader
 //! threads (see [`worker`]).
 
+mod register;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -12,16 +13,25 @@ use wangge_core::codes::{CommunityCode, GridCode};
 use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
 use wangge_core::time;
 
+use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, org_codes};
+use crate::model::{
+    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, ResidentQuery,
+    ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+};
 use crate::{Backend, Store, rows, sql};
+use jiff::Timestamp;
+use wangge_core::register::{Business, Dwelling, Household, Resident};
 use worker::{Readers, Writer};
 
 /// The schema, one embedded file per migration, applied in order.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/sqlite/0001_geography.sql")),
-        M::up(include_str!("../../migrations/sqlite/0002_register_access.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0002_register_access.sql"
+        )),
     ])
 }
 
@@ -423,5 +433,260 @@ impl Store for SqliteStore {
             rows::unit(r)
         })
         .await
+    }
+
+    async fn buildings_in_scope(
+        &self,
+        scope: &ScopeFilter,
+        grid_id: Id,
+    ) -> StoreResult<Vec<Building>> {
+        let scope = scope.clone();
+        self.read(move |c| register::buildings_in_scope(c, &scope, grid_id))
+            .await
+    }
+
+    async fn grids_in_units(
+        &self,
+        grids: &[Id],
+        communities: &[Id],
+        streets: &[Id],
+    ) -> StoreResult<Vec<Id>> {
+        let (g, c, s) = (grids.to_vec(), communities.to_vec(), streets.to_vec());
+        self.read(move |conn| register::grids_in_units(conn, &g, &c, &s))
+            .await
+    }
+
+    async fn insert_dwellings(&self, dwellings: Vec<NewDwelling>) -> StoreResult<Vec<Id>> {
+        self.write(move |c| register::insert_dwellings(c, &dwellings))
+            .await
+    }
+
+    async fn dwellings_of_unit(&self, unit_id: Id) -> StoreResult<Vec<Dwelling>> {
+        self.read(move |c| register::dwellings_of_unit(c, unit_id))
+            .await
+    }
+
+    async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| register::insert_household(c, &row, &audit))
+            .await
+    }
+
+    async fn households(
+        &self,
+        scope: &ScopeFilter,
+        query: HouseholdQuery,
+    ) -> StoreResult<Vec<Household>> {
+        let scope = scope.clone();
+        self.read(move |c| register::households(c, &scope, query))
+            .await
+    }
+
+    async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>> {
+        let scope = scope.clone();
+        self.read(move |c| register::household(c, &scope, id)).await
+    }
+
+    async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| register::insert_resident(c, &row, &audit))
+            .await
+    }
+
+    async fn update_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: ResidentRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.write(move |c| register::update_resident(c, &scope, id, version, &row, &audit))
+            .await
+    }
+
+    async fn residents(
+        &self,
+        scope: &ScopeFilter,
+        query: ResidentQuery,
+    ) -> StoreResult<Vec<Resident>> {
+        let scope = scope.clone();
+        self.read(move |c| register::residents(c, &scope, query))
+            .await
+    }
+
+    async fn resident(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Resident>> {
+        let scope = scope.clone();
+        self.read(move |c| register::resident(c, &scope, id)).await
+    }
+
+    async fn resident_by_blind_index(
+        &self,
+        scope: &ScopeFilter,
+        blind: &[u8],
+    ) -> StoreResult<Option<Resident>> {
+        let (scope, blind) = (scope.clone(), blind.to_vec());
+        self.read(move |c| register::resident_by_blind(c, &scope, &blind))
+            .await
+    }
+
+    async fn resident_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>> {
+        let scope = scope.clone();
+        self.read(move |c| register::resident_secrets(c, &scope, id))
+            .await
+    }
+
+    async fn insert_business(&self, row: BusinessRow, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| register::insert_business(c, &row, &audit))
+            .await
+    }
+
+    async fn update_business(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: BusinessRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.write(move |c| register::update_business(c, &scope, id, version, &row, &audit))
+            .await
+    }
+
+    async fn businesses(
+        &self,
+        scope: &ScopeFilter,
+        query: BusinessQuery,
+    ) -> StoreResult<Vec<Business>> {
+        let scope = scope.clone();
+        self.read(move |c| register::businesses(c, &scope, query))
+            .await
+    }
+
+    async fn business(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Business>> {
+        let scope = scope.clone();
+        self.read(move |c| register::business(c, &scope, id)).await
+    }
+
+    async fn business_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>> {
+        let scope = scope.clone();
+        self.read(move |c| register::business_secrets(c, &scope, id))
+            .await
+    }
+
+    async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| register::insert_user(c, &user, &audit))
+            .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let username = username.to_owned();
+        self.read(move |c| register::user_by_username(c, &username))
+            .await
+    }
+
+    async fn user(&self, id: Id) -> StoreResult<Option<UserRecord>> {
+        self.read(move |c| register::user(c, id)).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<UserRecord>> {
+        self.read(register::users).await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: Id,
+        hash: String,
+        must_change: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| register::set_password(c, user_id, &hash, must_change, &audit))
+            .await
+    }
+
+    async fn set_disabled(
+        &self,
+        user_id: Id,
+        disabled: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| register::set_disabled(c, user_id, disabled, &audit))
+            .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user_id: Id,
+        max_failures: i64,
+        lock_until: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<Option<Timestamp>> {
+        self.write(move |c| {
+            register::record_login_failure(c, user_id, max_failures, lock_until, &audit)
+        })
+        .await
+    }
+
+    async fn record_login_success(
+        &self,
+        session: NewSession,
+        replaces: Option<Vec<u8>>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            register::record_login_success(c, &session, replaces.as_deref(), &audit)
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+        let token_hash = token_hash.to_vec();
+        self.read(move |c| register::session(c, &token_hash)).await
+    }
+
+    async fn touch_session(&self, token_hash: &[u8], at: Timestamp) -> StoreResult<()> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |c| {
+            c.prepare_cached(sql::TOUCH_SESSION)?
+                .execute(params![time::to_micros(at), token_hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_session(
+        &self,
+        token_hash: &[u8],
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |c| {
+            c.prepare_cached(sql::DELETE_SESSION)?
+                .execute([&token_hash])?;
+            match &audit {
+                Some(e) => register::append_audit(c, e),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
+    async fn insert_department(&self, code: &str, name: &str) -> StoreResult<Id> {
+        let (code, name) = (code.to_owned(), name.to_owned());
+        self.write(move |c| register::insert_department(c, &code, &name))
+            .await
+    }
+
+    async fn departments(&self) -> StoreResult<Vec<Department>> {
+        self.read(register::departments).await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()> {
+        self.write(move |c| register::append_audit(c, &entry)).await
+    }
+
+    async fn audit_records(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+        self.read(move |c| register::audit_records(c, after_seq, limit))
+            .await
     }
 }

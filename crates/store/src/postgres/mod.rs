@@ -1,5 +1,7 @@
 //! The PostgreSQL backend: `sqlx`'s `PgPool` (never `AnyPool`).
 
+mod register;
+
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -9,12 +11,17 @@ use wangge_core::codes::{CommunityCode, GridCode};
 use wangge_core::org::{BoundaryVersion, Building, CommunitySummary, GridSummary, Id, Unit};
 use wangge_core::time;
 
+use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    BoundaryChange, BoundaryChanges, BoundaryRow, NewBuilding, OrgNames, org_codes,
+    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, OrgNames,
+    ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::sqlite::redraw_conflict;
 use crate::{Backend, Store, rows, sql};
+use jiff::Timestamp;
+use wangge_core::register::{Business, Dwelling, Household, Resident};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -345,5 +352,207 @@ impl Store for PgStore {
             rows::unit,
         )
         .await
+    }
+
+    async fn buildings_in_scope(
+        &self,
+        scope: &ScopeFilter,
+        grid_id: Id,
+    ) -> StoreResult<Vec<Building>> {
+        register::buildings_in_scope(&self.pool, scope, grid_id).await
+    }
+
+    async fn grids_in_units(
+        &self,
+        grids: &[Id],
+        communities: &[Id],
+        streets: &[Id],
+    ) -> StoreResult<Vec<Id>> {
+        register::grids_in_units(&self.pool, grids, communities, streets).await
+    }
+
+    async fn insert_dwellings(&self, dwellings: Vec<NewDwelling>) -> StoreResult<Vec<Id>> {
+        register::insert_dwellings(&self.pool, &dwellings).await
+    }
+
+    async fn dwellings_of_unit(&self, unit_id: Id) -> StoreResult<Vec<Dwelling>> {
+        register::dwellings_of_unit(&self.pool, unit_id).await
+    }
+
+    async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id> {
+        register::insert_household(&self.pool, row, audit).await
+    }
+
+    async fn households(
+        &self,
+        scope: &ScopeFilter,
+        query: HouseholdQuery,
+    ) -> StoreResult<Vec<Household>> {
+        register::households(&self.pool, scope, query).await
+    }
+
+    async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>> {
+        register::household(&self.pool, scope, id).await
+    }
+
+    async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
+        register::insert_resident(&self.pool, row, audit).await
+    }
+
+    async fn update_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: ResidentRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::update_resident(&self.pool, scope, id, version, row, audit).await
+    }
+
+    async fn residents(
+        &self,
+        scope: &ScopeFilter,
+        query: ResidentQuery,
+    ) -> StoreResult<Vec<Resident>> {
+        register::residents(&self.pool, scope, query).await
+    }
+
+    async fn resident(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Resident>> {
+        register::resident(&self.pool, scope, id).await
+    }
+
+    async fn resident_by_blind_index(
+        &self,
+        scope: &ScopeFilter,
+        blind: &[u8],
+    ) -> StoreResult<Option<Resident>> {
+        register::resident_by_blind(&self.pool, scope, blind).await
+    }
+
+    async fn resident_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>> {
+        register::resident_secrets(&self.pool, scope, id).await
+    }
+
+    async fn insert_business(&self, row: BusinessRow, audit: AuditEntry) -> StoreResult<Id> {
+        register::insert_business(&self.pool, row, audit).await
+    }
+
+    async fn update_business(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        version: i64,
+        row: BusinessRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::update_business(&self.pool, scope, id, version, row, audit).await
+    }
+
+    async fn businesses(
+        &self,
+        scope: &ScopeFilter,
+        query: BusinessQuery,
+    ) -> StoreResult<Vec<Business>> {
+        register::businesses(&self.pool, scope, query).await
+    }
+
+    async fn business(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Business>> {
+        register::business(&self.pool, scope, id).await
+    }
+
+    async fn business_secrets(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Secrets>> {
+        register::business_secrets(&self.pool, scope, id).await
+    }
+
+    async fn insert_user(&self, user: NewUser, audit: AuditEntry) -> StoreResult<Id> {
+        register::insert_user(&self.pool, user, audit).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        register::user_by_username(&self.pool, username).await
+    }
+
+    async fn user(&self, id: Id) -> StoreResult<Option<UserRecord>> {
+        register::user(&self.pool, id).await
+    }
+
+    async fn users(&self) -> StoreResult<Vec<UserRecord>> {
+        register::users(&self.pool).await
+    }
+
+    async fn set_password(
+        &self,
+        user_id: Id,
+        hash: String,
+        must_change: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::set_password(&self.pool, user_id, hash, must_change, audit).await
+    }
+
+    async fn set_disabled(
+        &self,
+        user_id: Id,
+        disabled: bool,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::set_disabled(&self.pool, user_id, disabled, audit).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user_id: Id,
+        max_failures: i64,
+        lock_until: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<Option<Timestamp>> {
+        register::record_login_failure(&self.pool, user_id, max_failures, lock_until, audit).await
+    }
+
+    async fn record_login_success(
+        &self,
+        session: NewSession,
+        replaces: Option<Vec<u8>>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::record_login_success(&self.pool, session, replaces, audit).await
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+        register::session(&self.pool, token_hash).await
+    }
+
+    async fn touch_session(&self, token_hash: &[u8], at: Timestamp) -> StoreResult<()> {
+        sqlx::query(sql::TOUCH_SESSION)
+            .bind(time::to_micros(at))
+            .bind(token_hash.to_vec())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(
+        &self,
+        token_hash: &[u8],
+        audit: Option<AuditEntry>,
+    ) -> StoreResult<()> {
+        register::delete_session(&self.pool, token_hash, audit).await
+    }
+
+    async fn insert_department(&self, code: &str, name: &str) -> StoreResult<Id> {
+        register::insert_department(&self.pool, code, name).await
+    }
+
+    async fn departments(&self) -> StoreResult<Vec<Department>> {
+        register::departments(&self.pool).await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()> {
+        register::append_audit_alone(&self.pool, entry).await
+    }
+
+    async fn audit_records(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+        register::audit_records(&self.pool, after_seq, limit).await
     }
 }

@@ -1,0 +1,573 @@
+//! SQLite statements of the register, users, sessions and audit log, as
+//! plain functions on a connection; `mod.rs` runs them on the reader pool or
+//! the group-commit writer.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use wangge_core::org::{Building, Id};
+use wangge_core::register::{Business, Dwelling, Household, Resident};
+use wangge_core::time;
+
+use crate::audit::{self, AuditEntry, AuditRecord, GENESIS};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    BusinessQuery, BusinessRow, Department, HouseholdQuery, HouseholdRow, NewDwelling, NewSession,
+    NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
+};
+use crate::rows::{self, RowLike};
+use crate::sql;
+
+// SQLite's form of "grid id in the list bound as $n" is
+// `IN (SELECT value FROM json_each($n))`, the list bound as a JSON array.
+
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+fn first<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: fn(&rusqlite::Row<'_>) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    rows.next()?.map(map).transpose()
+}
+
+fn json_ids(ids: &[Id]) -> String {
+    ScopeFilter::grids(ids.to_vec()).grid_ids_json()
+}
+
+pub fn append_audit(conn: &Connection, e: &AuditEntry) -> StoreResult<()> {
+    let last: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached(sql::LAST_AUDIT)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev) = last.map_or((1, GENESIS.to_vec()), |(s, h)| (s + 1, h));
+    let hash = audit::entry_hash(&prev, seq, e);
+    conn.prepare_cached(sql::INSERT_AUDIT)?.execute(params![
+        seq,
+        time::to_micros(e.at),
+        e.actor_id,
+        e.action,
+        e.record_kind,
+        e.record_id,
+        e.detail,
+        prev,
+        hash.as_slice()
+    ])?;
+    Ok(())
+}
+
+pub fn audit_records(conn: &Connection, after: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
+    all(conn, sql::AUDIT_PAGE, params![after, limit], |r| {
+        rows::audit_record(r)
+    })
+}
+
+pub fn grids_in_units(
+    conn: &Connection,
+    grids: &[Id],
+    communities: &[Id],
+    streets: &[Id],
+) -> StoreResult<Vec<Id>> {
+    const SQL: &str = grids_in_units!(
+        "IN (SELECT value FROM json_each($1))",
+        "IN (SELECT value FROM json_each($2))",
+        "IN (SELECT value FROM json_each($3))"
+    );
+    all(
+        conn,
+        SQL,
+        params![json_ids(grids), json_ids(communities), json_ids(streets)],
+        |r| Ok(r.get(0)?),
+    )
+}
+
+pub fn buildings_in_scope(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    grid_id: Id,
+) -> StoreResult<Vec<Building>> {
+    const SQL: &str = buildings_in_scope!("IN (SELECT value FROM json_each($1))");
+    all(conn, SQL, params![scope.grid_ids_json(), grid_id], |r| {
+        rows::building(r)
+    })
+}
+
+pub fn insert_dwellings(conn: &Connection, dwellings: &[NewDwelling]) -> StoreResult<Vec<Id>> {
+    let mut stmt = conn.prepare_cached(sql::INSERT_DWELLING)?;
+    dwellings
+        .iter()
+        .map(|d| {
+            Ok(stmt.query_row(
+                params![d.unit_id, d.floor, d.number, d.dwelling_use, d.area_m2],
+                |r| r.get(0),
+            )?)
+        })
+        .collect()
+}
+
+pub fn dwellings_of_unit(conn: &Connection, unit_id: Id) -> StoreResult<Vec<Dwelling>> {
+    all(conn, sql::DWELLINGS_OF_UNIT, [unit_id], |r| {
+        rows::dwelling(r)
+    })
+}
+
+pub fn insert_household(conn: &Connection, h: &HouseholdRow, e: &AuditEntry) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_HOUSEHOLD)?.query_row(
+        params![h.grid_id, h.dwelling_id, h.address, time::to_micros(e.at)],
+        |r| r.get(0),
+    )?;
+    append_audit(conn, &e.clone().record(id))?;
+    Ok(id)
+}
+
+pub fn households(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    q: HouseholdQuery,
+) -> StoreResult<Vec<Household>> {
+    const SQL: &str = households_in_scope!("IN (SELECT value FROM json_each($1))");
+    all(
+        conn,
+        SQL,
+        params![
+            scope.grid_ids_json(),
+            q.grid_id,
+            q.unit_id,
+            q.limit,
+            q.offset
+        ],
+        |r| rows::household(r),
+    )
+}
+
+pub fn household(conn: &Connection, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>> {
+    const SQL: &str = household_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(conn, SQL, params![scope.grid_ids_json(), id], |r| {
+        rows::household(r)
+    })
+}
+
+pub fn insert_resident(conn: &Connection, r: &ResidentRow, e: &AuditEntry) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_RESIDENT)?.query_row(
+        params![
+            r.household_id,
+            r.grid_id,
+            r.name,
+            r.gender,
+            r.birth_date,
+            r.id_cipher,
+            r.id_blind,
+            r.id_masked,
+            r.phone_cipher,
+            r.phone_masked,
+            r.ethnicity,
+            r.residence_type,
+            r.relation,
+            r.political_status,
+            r.tags,
+            time::to_micros(e.at)
+        ],
+        |row| row.get(0),
+    )?;
+    append_audit(conn, &e.clone().record(id))?;
+    Ok(id)
+}
+
+/// Tells "absent or out of scope" (NotFound) from "changed meanwhile" (Conflict).
+fn missed_update(
+    conn: &Connection,
+    exists_sql: &str,
+    id: Id,
+    version: i64,
+    visible: bool,
+) -> StoreError {
+    let current: Option<i64> = conn
+        .prepare_cached(exists_sql)
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .unwrap_or(None);
+    match current {
+        Some(v) if visible && v != version => StoreError::Conflict(format!(
+            "record {id} was changed by someone else (version {v}, not {version})"
+        )),
+        _ => StoreError::NotFound(format!("record {id}")),
+    }
+}
+
+pub fn update_resident(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+    version: i64,
+    r: &ResidentRow,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_resident_in_scope!("IN (SELECT value FROM json_each($1))");
+    let changed = conn.prepare_cached(SQL)?.execute(params![
+        scope.grid_ids_json(),
+        scope.birth_cutoff(),
+        id,
+        r.household_id,
+        r.grid_id,
+        r.name,
+        r.gender,
+        r.birth_date,
+        r.id_cipher,
+        r.id_blind,
+        r.id_masked,
+        r.phone_cipher,
+        r.phone_masked,
+        r.ethnicity,
+        r.residence_type,
+        r.relation,
+        r.political_status,
+        r.tags,
+        time::to_micros(e.at),
+        version
+    ])?;
+    if changed != 1 {
+        let visible = resident(conn, scope, id)?.is_some();
+        return Err(missed_update(
+            conn,
+            sql::RESIDENT_EXISTS,
+            id,
+            version,
+            visible,
+        ));
+    }
+    append_audit(conn, e)
+}
+
+pub fn residents(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    q: ResidentQuery,
+) -> StoreResult<Vec<Resident>> {
+    const SQL: &str = residents_in_scope!("IN (SELECT value FROM json_each($1))");
+    all(
+        conn,
+        SQL,
+        params![
+            scope.grid_ids_json(),
+            scope.birth_cutoff(),
+            q.household_id,
+            q.grid_id,
+            q.limit,
+            q.offset
+        ],
+        |r| rows::resident(r),
+    )
+}
+
+pub fn resident(conn: &Connection, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Resident>> {
+    const SQL: &str = resident_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(
+        conn,
+        SQL,
+        params![scope.grid_ids_json(), scope.birth_cutoff(), id],
+        |r| rows::resident(r),
+    )
+}
+
+pub fn resident_by_blind(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    blind: &[u8],
+) -> StoreResult<Option<Resident>> {
+    const SQL: &str = resident_by_blind_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(
+        conn,
+        SQL,
+        params![scope.grid_ids_json(), scope.birth_cutoff(), blind],
+        |r| rows::resident(r),
+    )
+}
+
+pub fn resident_secrets(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+) -> StoreResult<Option<Secrets>> {
+    const SQL: &str = resident_secrets_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(
+        conn,
+        SQL,
+        params![scope.grid_ids_json(), scope.birth_cutoff(), id],
+        |r| rows::secrets(r),
+    )
+}
+
+pub fn insert_business(conn: &Connection, b: &BusinessRow, e: &AuditEntry) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_BUSINESS)?.query_row(
+        params![
+            b.grid_id,
+            b.dwelling_id,
+            b.address,
+            b.name,
+            b.credit_code,
+            b.legal_rep,
+            b.phone_cipher,
+            b.phone_masked,
+            b.opening_date,
+            b.status,
+            b.app_status,
+            b.app_reason,
+            b.app_note,
+            time::to_micros(e.at)
+        ],
+        |r| r.get(0),
+    )?;
+    append_audit(conn, &e.clone().record(id))?;
+    Ok(id)
+}
+
+pub fn update_business(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+    version: i64,
+    b: &BusinessRow,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_business_in_scope!("IN (SELECT value FROM json_each($1))");
+    let changed = conn.prepare_cached(SQL)?.execute(params![
+        scope.grid_ids_json(),
+        id,
+        b.grid_id,
+        b.dwelling_id,
+        b.address,
+        b.name,
+        b.credit_code,
+        b.legal_rep,
+        b.phone_cipher,
+        b.phone_masked,
+        b.opening_date,
+        b.status,
+        b.app_status,
+        b.app_reason,
+        b.app_note,
+        time::to_micros(e.at),
+        version
+    ])?;
+    if changed != 1 {
+        let visible = business(conn, scope, id)?.is_some();
+        return Err(missed_update(
+            conn,
+            sql::BUSINESS_EXISTS,
+            id,
+            version,
+            visible,
+        ));
+    }
+    append_audit(conn, e)
+}
+
+pub fn businesses(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    q: BusinessQuery,
+) -> StoreResult<Vec<Business>> {
+    const SQL: &str = businesses_in_scope!("IN (SELECT value FROM json_each($1))");
+    all(
+        conn,
+        SQL,
+        params![scope.grid_ids_json(), q.grid_id, q.limit, q.offset],
+        |r| rows::business(r),
+    )
+}
+
+pub fn business(conn: &Connection, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Business>> {
+    const SQL: &str = business_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(conn, SQL, params![scope.grid_ids_json(), id], |r| {
+        rows::business(r)
+    })
+}
+
+pub fn business_secrets(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+) -> StoreResult<Option<Secrets>> {
+    const SQL: &str = business_secrets_in_scope!("IN (SELECT value FROM json_each($1))");
+    first(conn, SQL, params![scope.grid_ids_json(), id], |r| {
+        rows::secrets(r)
+    })
+}
+
+pub fn insert_user(conn: &Connection, u: &NewUser, e: &AuditEntry) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_USER)?.query_row(
+        params![
+            u.username,
+            u.display_name,
+            u.role,
+            u.password_hash,
+            time::to_micros(e.at)
+        ],
+        |r| r.get(0),
+    )?;
+    for (kind, ref_id) in &u.scopes {
+        conn.prepare_cached(sql::INSERT_USER_SCOPE)?
+            .execute(params![id, kind.as_str(), ref_id])?;
+    }
+    append_audit(conn, &e.clone().record(id))?;
+    Ok(id)
+}
+
+fn with_scopes(conn: &Connection, user: Option<UserRecord>) -> StoreResult<Option<UserRecord>> {
+    let Some(mut user) = user else {
+        return Ok(None);
+    };
+    user.scopes = all(conn, sql::USER_SCOPES, [user.id], |r| rows::scope(r, 0))?;
+    Ok(Some(user))
+}
+
+pub fn user_by_username(conn: &Connection, username: &str) -> StoreResult<Option<UserRecord>> {
+    let user = first(conn, sql::USER_COLUMNS_BY_NAME, [username], |r| {
+        rows::user(r)
+    })?;
+    with_scopes(conn, user)
+}
+
+pub fn user(conn: &Connection, id: Id) -> StoreResult<Option<UserRecord>> {
+    let user = first(conn, sql::USER_COLUMNS_BY_ID, [id], |r| rows::user(r))?;
+    with_scopes(conn, user)
+}
+
+pub fn users(conn: &Connection) -> StoreResult<Vec<UserRecord>> {
+    let mut users = all(conn, sql::ALL_USERS, [], |r| rows::user(r))?;
+    let scopes = all(conn, sql::ALL_USER_SCOPES, [], |r| {
+        Ok((r.int(0)?, rows::scope(r, 1)?))
+    })?;
+    for u in &mut users {
+        u.scopes = scopes
+            .iter()
+            .filter(|(id, _)| *id == u.id)
+            .map(|(_, s)| *s)
+            .collect();
+    }
+    Ok(users)
+}
+
+pub fn set_password(
+    conn: &Connection,
+    user_id: Id,
+    hash: &str,
+    must_change: bool,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(sql::SET_PASSWORD)?
+        .execute(params![hash, must_change, user_id])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    }
+    conn.prepare_cached(sql::DELETE_USER_SESSIONS)?
+        .execute([user_id])?;
+    append_audit(conn, e)
+}
+
+pub fn set_disabled(
+    conn: &Connection,
+    user_id: Id,
+    disabled: bool,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(sql::SET_DISABLED)?
+        .execute(params![disabled, user_id])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    }
+    if disabled {
+        conn.prepare_cached(sql::DELETE_USER_SESSIONS)?
+            .execute([user_id])?;
+    }
+    append_audit(conn, e)
+}
+
+pub fn record_login_failure(
+    conn: &Connection,
+    user_id: Id,
+    max: i64,
+    lock_until: jiff::Timestamp,
+    e: &AuditEntry,
+) -> StoreResult<Option<jiff::Timestamp>> {
+    let locked: Option<i64> = conn
+        .prepare_cached(sql::LOGIN_FAILED)?
+        .query_row(params![user_id, max, time::to_micros(lock_until)], |r| {
+            r.get(0)
+        })?;
+    append_audit(conn, e)?;
+    Ok(locked
+        .map(time::from_micros)
+        .filter(|t| *t == time::truncate(lock_until)))
+}
+
+pub fn record_login_success(
+    conn: &Connection,
+    s: &NewSession,
+    replaces: Option<&[u8]>,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    conn.prepare_cached(sql::LOGIN_SUCCEEDED)?
+        .execute([s.user_id])?;
+    if let Some(old) = replaces {
+        conn.prepare_cached(sql::DELETE_SESSION)?.execute([old])?;
+    }
+    conn.prepare_cached(sql::INSERT_SESSION)?.execute(params![
+        s.token_hash,
+        s.user_id,
+        s.csrf_token,
+        time::to_micros(s.at)
+    ])?;
+    append_audit(conn, e)
+}
+
+pub fn session(conn: &Connection, token_hash: &[u8]) -> StoreResult<Option<SessionRecord>> {
+    let row: Option<(Id, String, i64, i64)> = conn
+        .prepare_cached(sql::SESSION)?
+        .query_row([token_hash], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((user_id, csrf_token, created, seen)) = row else {
+        return Ok(None);
+    };
+    Ok(user(conn, user_id)?.map(|user| SessionRecord {
+        user,
+        csrf_token,
+        created_at: time::from_micros(created),
+        last_seen: time::from_micros(seen),
+    }))
+}
+
+pub fn departments(conn: &Connection) -> StoreResult<Vec<Department>> {
+    all(conn, sql::ALL_DEPARTMENTS, [], |r| {
+        Ok(Department {
+            id: r.get(0)?,
+            code: r.get(1)?,
+            name: r.get(2)?,
+        })
+    })
+}
+
+pub fn insert_department(conn: &Connection, code: &str, name: &str) -> StoreResult<Id> {
+    conn.prepare_cached(sql::INSERT_DEPARTMENT)?
+        .execute([code, name])?;
+    Ok(conn
+        .prepare_cached(sql::DEPARTMENT_ID)?
+        .query_row([code], |r| r.get(0))?)
+}
