@@ -1,4 +1,5 @@
 use wangge_core::i18n::{Lang, Localized};
+use wangge_core::register::FieldError;
 use wangge_geo::FeatureError;
 use wangge_store::StoreError;
 
@@ -16,8 +17,23 @@ pub enum AppError {
     },
     #[error("the boundary file has {} problem(s)", .0.len())]
     BadBoundaries(Vec<FeatureError>),
+    /// Several fields of a form are wrong; nothing was saved.
+    #[error("{} field(s) are invalid", .0.len())]
+    InvalidFields(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Wrong username or password, a locked or a disabled account: one
+    /// answer for all, so that none can be told from another.
+    #[error("login failed")]
+    LoginFailed,
+    /// No live session: sign in (again).
+    #[error("not signed in")]
+    Unauthenticated,
+    /// A cookie-session request without its CSRF token.
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -28,6 +44,10 @@ pub enum Resource {
     Grid,
     Community,
     Building,
+    Household,
+    Resident,
+    Business,
+    User,
     /// An API path that does not exist.
     Route,
 }
@@ -38,6 +58,10 @@ impl std::fmt::Display for Resource {
             Resource::Grid => "grid",
             Resource::Community => "community",
             Resource::Building => "building",
+            Resource::Household => "household",
+            Resource::Resident => "resident",
+            Resource::Business => "business",
+            Resource::User => "user",
             Resource::Route => "resource",
         })
     }
@@ -71,8 +95,16 @@ impl AppError {
             AppError::NotFound(Resource::Grid) => "grid_not_found",
             AppError::NotFound(Resource::Community) => "community_not_found",
             AppError::NotFound(Resource::Building) => "building_not_found",
+            AppError::NotFound(Resource::Household) => "household_not_found",
+            AppError::NotFound(Resource::Resident) => "resident_not_found",
+            AppError::NotFound(Resource::Business) => "business_not_found",
+            AppError::NotFound(Resource::User) => "user_not_found",
             AppError::NotFound(Resource::Route) => "not_found",
-            AppError::Invalid { .. } => "invalid_input",
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid_input",
+            AppError::LoginFailed => "login_failed",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Csrf => "csrf_rejected",
+            AppError::Internal(_) => "internal_error",
             AppError::BadBoundaries(_) => "invalid_boundaries",
             AppError::Conflict(_) => "conflict",
             AppError::Store(_) => "storage_error",
@@ -83,7 +115,21 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             AppError::Invalid { field, .. } => Some(field),
+            AppError::InvalidFields(errors) => errors.first().map(|e| e.field),
             _ => None,
+        }
+    }
+
+    /// Every field error, for forms (one per wrong field).
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Invalid {
+                field,
+                message,
+                message_zh,
+            } => vec![FieldError::new(field, message.clone(), message_zh.clone())],
+            AppError::InvalidFields(errors) => errors.clone(),
+            _ => Vec::new(),
         }
     }
 }
@@ -97,12 +143,39 @@ impl Localized for AppError {
                     Resource::Grid => "网格",
                     Resource::Community => "社区",
                     Resource::Building => "楼栋",
+                    Resource::Household => "住户",
+                    Resource::Resident => "居民",
+                    Resource::Business => "商户",
+                    Resource::User => "用户",
                     Resource::Route => "资源",
                 }
             ),
             (AppError::NotFound(r), Lang::En) => format!("{r} not found, or not yours to see"),
             (AppError::Invalid { message_zh, .. }, Lang::Zh) => message_zh.clone(),
             (AppError::Invalid { message, .. }, Lang::En) => message.clone(),
+            (AppError::InvalidFields(errors), lang) => {
+                let head = match lang {
+                    Lang::Zh => "填写有误，未保存：",
+                    Lang::En => "not saved, please correct: ",
+                };
+                let list: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.field, e.message(lang)))
+                    .collect();
+                format!("{head}{}", list.join("; "))
+            }
+            (AppError::LoginFailed, Lang::Zh) => {
+                "用户名或密码不正确（连续输错 5 次将锁定 30 分钟）".to_owned()
+            }
+            (AppError::LoginFailed, Lang::En) => {
+                "wrong username or password (5 failures lock the account for 30 minutes)".to_owned()
+            }
+            (AppError::Unauthenticated, Lang::Zh) => "请先登录".to_owned(),
+            (AppError::Unauthenticated, Lang::En) => "please sign in".to_owned(),
+            (AppError::Csrf, Lang::Zh) => "页面已过期，请刷新后重试".to_owned(),
+            (AppError::Csrf, Lang::En) => "this page has expired; reload it and try again".to_owned(),
+            (AppError::Internal(_), Lang::Zh) => "服务器内部错误".to_owned(),
+            (AppError::Internal(_), Lang::En) => "internal server error".to_owned(),
             (AppError::BadBoundaries(errors), lang) => {
                 let head = match lang {
                     Lang::Zh => format!("边界文件有 {} 处问题，未导入任何内容", errors.len()),

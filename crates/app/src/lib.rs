@@ -4,9 +4,13 @@
 //! grid index), reads the clock through [`Clock`] so that tests can fix
 //! time, and answers with domain types or an [`AppError`].
 
+pub mod audit;
+pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod grids;
+pub mod privacy;
+pub mod register;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -17,7 +21,9 @@ use wangge_core::time;
 use wangge_geo::GridIndex;
 use wangge_store::{Backend, Store};
 
+pub use auth::{AuthConfig, LoginSuccess, Session, UserSpec, UserView};
 pub use error::{AppError, Resource};
+pub use privacy::Vault;
 pub use grids::{GridDetail, ImportOptions, ImportReport, Located};
 
 /// The source of "now". Tests inject a fixed clock.
@@ -60,6 +66,8 @@ impl Clock for FixedClock {
 pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    vault: Vault,
+    auth: AuthConfig,
     index: RwLock<Arc<GridIndex>>,
     /// The store's boundaries revision the index was built from.
     index_revision: AtomicI64,
@@ -67,10 +75,21 @@ pub struct App {
 
 impl App {
     /// Builds the app and its grid index from the store.
-    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Arc<Self>, AppError> {
+    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, vault: Vault) -> Result<Arc<Self>, AppError> {
+        Self::with_auth(store, clock, vault, AuthConfig::default()).await
+    }
+
+    pub async fn with_auth(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        vault: Vault,
+        auth: AuthConfig,
+    ) -> Result<Arc<Self>, AppError> {
         let app = Arc::new(Self {
             store,
             clock,
+            vault,
+            auth,
             index: RwLock::new(Arc::new(GridIndex::empty())),
             index_revision: AtomicI64::new(-1),
         });
@@ -89,6 +108,15 @@ impl App {
     /// Now, truncated to the microseconds every store keeps.
     pub fn now(&self) -> Timestamp {
         time::truncate(self.clock.now())
+    }
+
+    /// Today's date in China (UTC+8), for ages and date checks.
+    pub fn today(&self) -> jiff::civil::Date {
+        jiff::tz::Offset::constant(8).to_datetime(self.now()).date()
+    }
+
+    pub fn auth_config(&self) -> AuthConfig {
+        self.auth
     }
 
     pub async fn health(&self) -> Result<(), AppError> {

@@ -122,18 +122,32 @@ pub struct ChainBreak {
     pub reason: &'static str,
 }
 
-/// Checks records in `seq` order; returns how many were checked.
-pub fn verify(records: impl IntoIterator<Item = AuditRecord>) -> Result<u64, ChainBreak> {
-    let mut prev = GENESIS.to_vec();
-    let mut count = 0;
-    for (expected_seq, r) in (1..).zip(records) {
-        if r.seq != expected_seq {
+/// Checks a chain record by record, so that a long log streams through.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    prev: Vec<u8>,
+    next_seq: i64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            prev: GENESIS.to_vec(),
+            next_seq: 1,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next record of the chain.
+    pub fn push(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
+        if r.seq != self.next_seq {
             return Err(ChainBreak {
                 seq: r.seq,
                 reason: "a record is missing before this one",
             });
         }
-        if r.prev_hash != prev {
+        if r.prev_hash != self.prev {
             return Err(ChainBreak {
                 seq: r.seq,
                 reason: "its link to the previous record is broken",
@@ -155,8 +169,13 @@ pub fn verify(records: impl IntoIterator<Item = AuditRecord>) -> Result<u64, Cha
                 reason: "its content was changed after it was written",
             });
         }
-        prev = r.hash;
-        count += 1;
+        self.prev.clone_from(&r.hash);
+        self.next_seq += 1;
+        Ok(())
     }
-    Ok(count)
+
+    /// Records checked so far.
+    pub fn count(&self) -> i64 {
+        self.next_seq - 1
+    }
 }

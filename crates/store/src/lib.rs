@@ -108,8 +108,19 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_dwellings(&self, dwellings: Vec<NewDwelling>) -> StoreResult<Vec<Id>>;
     async fn dwellings_of_unit(&self, unit_id: Id) -> StoreResult<Vec<Dwelling>>;
+    /// The grid of the building a dwelling is in.
+    async fn dwelling_grid(&self, dwelling_id: Id) -> StoreResult<Option<Id>>;
 
     async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id>;
+    /// Inserts many households with their residents in one transaction,
+    /// under one audit record (bulk loads: the demo, imports).
+    async fn insert_households_bulk(
+        &self,
+        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize>;
+    /// Inserts many businesses in one transaction, under one audit record.
+    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize>;
     async fn households(
         &self,
         scope: &ScopeFilter,

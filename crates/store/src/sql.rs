@@ -376,3 +376,8 @@ pub const INSERT_AUDIT: &str = "\
 pub const AUDIT_PAGE: &str = "\
     SELECT seq, at, actor_id, action, record_kind, record_id, detail, prev_hash, hash \
     FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+pub const DWELLING_GRID: &str = "\
+    SELECT b.grid_id FROM dwellings d \
+    JOIN units u ON u.id = d.unit_id JOIN buildings b ON b.id = u.building_id \
+    WHERE d.id = $1";

@@ -379,6 +379,13 @@ impl Store for PgStore {
         register::dwellings_of_unit(&self.pool, unit_id).await
     }
 
+    async fn dwelling_grid(&self, dwelling_id: Id) -> StoreResult<Option<Id>> {
+        Ok(sqlx::query_scalar(sql::DWELLING_GRID)
+            .bind(dwelling_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id> {
         register::insert_household(&self.pool, row, audit).await
     }
@@ -393,6 +400,18 @@ impl Store for PgStore {
 
     async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>> {
         register::household(&self.pool, scope, id).await
+    }
+
+    async fn insert_households_bulk(
+        &self,
+        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize> {
+        register::insert_households_bulk(&self.pool, households, audit).await
+    }
+
+    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize> {
+        register::insert_businesses_bulk(&self.pool, businesses, audit).await
     }
 
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {

@@ -630,3 +630,48 @@ pub async fn append_audit_alone(pool: &PgPool, e: AuditEntry) -> StoreResult<()>
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn insert_households_bulk(
+    pool: &PgPool,
+    households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+    e: AuditEntry,
+) -> StoreResult<usize> {
+    let at = time::to_micros(e.at);
+    let mut tx = pool.begin().await?;
+    let mut count = 0;
+    for (h, members) in households {
+        let id: Id = sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
+            .bind(h.grid_id)
+            .bind(h.dwelling_id)
+            .bind(h.address)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+        for mut r in members {
+            r.household_id = id;
+            bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            count += 1;
+        }
+    }
+    append_audit(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+pub async fn insert_businesses_bulk(pool: &PgPool, rows: Vec<BusinessRow>, e: AuditEntry) -> StoreResult<usize> {
+    let at = time::to_micros(e.at);
+    let n = rows.len();
+    let mut tx = pool.begin().await?;
+    for b in rows {
+        bind_business(sqlx::query(sql::INSERT_BUSINESS), b)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    append_audit(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(n)
+}

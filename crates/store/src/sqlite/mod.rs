@@ -466,6 +466,15 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn dwelling_grid(&self, dwelling_id: Id) -> StoreResult<Option<Id>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(sql::DWELLING_GRID)?
+                .query_row([dwelling_id], |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+
     async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id> {
         self.write(move |c| register::insert_household(c, &row, &audit))
             .await
@@ -484,6 +493,20 @@ impl Store for SqliteStore {
     async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>> {
         let scope = scope.clone();
         self.read(move |c| register::household(c, &scope, id)).await
+    }
+
+    async fn insert_households_bulk(
+        &self,
+        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize> {
+        self.write(move |c| register::insert_households_bulk(c, &households, &audit))
+            .await
+    }
+
+    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize> {
+        self.write(move |c| register::insert_businesses_bulk(c, &businesses, &audit))
+            .await
     }
 
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {

@@ -571,3 +571,70 @@ pub fn insert_department(conn: &Connection, code: &str, name: &str) -> StoreResu
         .prepare_cached(sql::DEPARTMENT_ID)?
         .query_row([code], |r| r.get(0))?)
 }
+
+pub fn insert_households_bulk(
+    conn: &Connection,
+    households: &[(HouseholdRow, Vec<ResidentRow>)],
+    e: &AuditEntry,
+) -> StoreResult<usize> {
+    let at = time::to_micros(e.at);
+    let mut count = 0;
+    for (h, members) in households {
+        let id: Id = conn
+            .prepare_cached(sql::INSERT_HOUSEHOLD)?
+            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| r.get(0))?;
+        for r in members {
+            conn.prepare_cached(sql::INSERT_RESIDENT)?.query_row(
+                params![
+                    id,
+                    r.grid_id,
+                    r.name,
+                    r.gender,
+                    r.birth_date,
+                    r.id_cipher,
+                    r.id_blind,
+                    r.id_masked,
+                    r.phone_cipher,
+                    r.phone_masked,
+                    r.ethnicity,
+                    r.residence_type,
+                    r.relation,
+                    r.political_status,
+                    r.tags,
+                    at
+                ],
+                |row| row.get::<_, Id>(0),
+            )?;
+            count += 1;
+        }
+    }
+    append_audit(conn, e)?;
+    Ok(count)
+}
+
+pub fn insert_businesses_bulk(conn: &Connection, rows: &[BusinessRow], e: &AuditEntry) -> StoreResult<usize> {
+    let at = time::to_micros(e.at);
+    for b in rows {
+        conn.prepare_cached(sql::INSERT_BUSINESS)?.query_row(
+            params![
+                b.grid_id,
+                b.dwelling_id,
+                b.address,
+                b.name,
+                b.credit_code,
+                b.legal_rep,
+                b.phone_cipher,
+                b.phone_masked,
+                b.opening_date,
+                b.status,
+                b.app_status,
+                b.app_reason,
+                b.app_note,
+                at
+            ],
+            |r| r.get::<_, Id>(0),
+        )?;
+    }
+    append_audit(conn, e)?;
+    Ok(rows.len())
+}
