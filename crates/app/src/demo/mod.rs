@@ -12,6 +12,8 @@ use wangge_geo::synthetic::{Lattice, mix};
 use wangge_store::{NewBuilding, NewUnit};
 
 use crate::App;
+
+pub mod people;
 use crate::error::AppError;
 use crate::grids::{ImportOptions, Located};
 
@@ -55,13 +57,18 @@ const COLUMNS: usize = 4;
 const ROWS_PER_COMMUNITY: usize = 2;
 const NUMERALS: [&str; 8] = ["一", "二", "三", "四", "五", "六", "七", "八"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct DemoReport {
     pub already_loaded: bool,
     pub communities: usize,
     pub grids: usize,
     pub buildings: usize,
     pub units: usize,
+    pub households: usize,
+    pub residents: usize,
+    pub businesses: usize,
+    /// Accounts created, with their one-time passwords (shown once).
+    pub accounts: Vec<people::DemoAccount>,
 }
 
 const LATTICE: Lattice = Lattice {
@@ -105,7 +112,21 @@ pub fn boundaries() -> Value {
 
 impl App {
     /// Loads the demo community unless it is already there.
+    /// Loads the whole demo: geography, people, businesses and one account
+    /// per role. Parts already loaded are left as they are.
     pub async fn load_demo(&self) -> Result<DemoReport, AppError> {
+        let mut report = self.load_demo_geography().await?;
+        let people = self.load_demo_people().await?;
+        report.already_loaded &= people.already_loaded;
+        report.households = people.households;
+        report.residents = people.residents;
+        report.businesses = people.businesses;
+        report.accounts = people.accounts;
+        Ok(report)
+    }
+
+    /// Loads the demo's street, communities, grids, buildings and units.
+    pub async fn load_demo_geography(&self) -> Result<DemoReport, AppError> {
         let first = community_code(COMMUNITIES[0].0)?
             .grid(1)
             .map_err(demo_error)?;
@@ -113,9 +134,7 @@ impl App {
             return Ok(DemoReport {
                 already_loaded: true,
                 communities: COMMUNITIES.len(),
-                grids: 0,
-                buildings: 0,
-                units: 0,
+                ..DemoReport::default()
             });
         }
         let file = boundaries().to_string();
@@ -174,6 +193,7 @@ impl App {
             grids: imported.created.len(),
             buildings: count,
             units,
+            ..DemoReport::default()
         })
     }
 }
