@@ -2,8 +2,8 @@
 
 use wangge_store::audit::{ChainBreak, ChainVerifier};
 
-use crate::error::AppError;
 use crate::App;
+use crate::error::AppError;
 
 impl App {
     /// Walks the whole audit log; `Ok(Ok(n))` when all `n` records hold,

@@ -22,9 +22,9 @@ use wangge_core::org::Id;
 use wangge_core::policy::{Actor, AssignedAt, Role};
 use wangge_store::{AuditEntry, NewSession, NewUser, ScopeKind, UserRecord};
 
+use crate::App;
 use crate::error::AppError;
 use crate::privacy::random_bytes;
-use crate::App;
 
 /// Session and lockout settings.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +56,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -81,7 +85,13 @@ pub fn one_time_password() -> Result<String, AppError> {
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
         .collect();
-    Ok(format!("{}-{}-{}-{}", &chars[0..4], &chars[4..8], &chars[8..12], &chars[12..16]))
+    Ok(format!(
+        "{}-{}-{}-{}",
+        &chars[0..4],
+        &chars[4..8],
+        &chars[8..12],
+        &chars[12..16]
+    ))
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -106,7 +116,11 @@ fn actor_of(u: &UserRecord) -> Result<(Actor, UserView), AppError> {
     let role = Role::parse(&u.role)
         .ok_or_else(|| AppError::Internal(format!("user {} has unknown role {}", u.id, u.role)))?;
     let ids = |kind: ScopeKind| -> Vec<Id> {
-        u.scopes.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect()
+        u.scopes
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| *id)
+            .collect()
     };
     let actor = Actor {
         user_id: u.id,
@@ -248,26 +262,51 @@ impl App {
     }
 
     pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
-        let audit = AuditEntry::new(self.now(), Some(session.actor.user_id), "user.logout", "user")
-            .record(session.actor.user_id);
-        Ok(self.store.delete_session(&session.token_hash, Some(audit)).await?)
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(session.actor.user_id),
+            "user.logout",
+            "user",
+        )
+        .record(session.actor.user_id);
+        Ok(self
+            .store
+            .delete_session(&session.token_hash, Some(audit))
+            .await?)
     }
 
     /// Changes one's own password, knowing the current one.
-    pub async fn change_password(&self, session: &Session, current: &str, new: &str) -> Result<(), AppError> {
+    pub async fn change_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
         let Some(user) = self.store.user(session.actor.user_id).await? else {
             return Err(AppError::Unauthenticated);
         };
         if !verify_password(current, &user.password_hash) {
-            return Err(AppError::invalid("current_password", "the current password is wrong", "当前密码不正确"));
+            return Err(AppError::invalid(
+                "current_password",
+                "the current password is wrong",
+                "当前密码不正确",
+            ));
         }
         check_new_password(new)?;
-        let audit = AuditEntry::new(self.now(), Some(user.id), "user.password_changed", "user").record(user.id);
-        Ok(self.store.set_password(user.id, hash_password(new)?, false, audit).await?)
+        let audit = AuditEntry::new(self.now(), Some(user.id), "user.password_changed", "user")
+            .record(user.id);
+        Ok(self
+            .store
+            .set_password(user.id, hash_password(new)?, false, audit)
+            .await?)
     }
 
     /// Creates a user with a one-time password, which is returned once.
-    pub async fn create_user(&self, by: Option<Id>, spec: UserSpec) -> Result<(Id, String), AppError> {
+    pub async fn create_user(
+        &self,
+        by: Option<Id>,
+        spec: UserSpec,
+    ) -> Result<(Id, String), AppError> {
         check_username(&spec.username)?;
         let expected = spec.role.assigned_at();
         for (kind, _) in &spec.scopes {
@@ -281,8 +320,15 @@ impl App {
             if !fits {
                 return Err(AppError::invalid(
                     "scope",
-                    format!("a {} is not assigned to a {}", spec.role.as_str(), kind.as_str()),
-                    format!("{}不能分配到此类单位", spec.role.label(wangge_core::Lang::Zh)),
+                    format!(
+                        "a {} is not assigned to a {}",
+                        spec.role.as_str(),
+                        kind.as_str()
+                    ),
+                    format!(
+                        "{}不能分配到此类单位",
+                        spec.role.label(wangge_core::Lang::Zh)
+                    ),
                 ));
             }
         }
@@ -323,13 +369,24 @@ impl App {
         let user = self.user_named(username).await?;
         let password = one_time_password()?;
         let audit = AuditEntry::new(self.now(), by, "user.password_reset", "user").record(user.id);
-        self.store.set_password(user.id, hash_password(&password)?, true, audit).await?;
+        self.store
+            .set_password(user.id, hash_password(&password)?, true, audit)
+            .await?;
         Ok(password)
     }
 
-    pub async fn set_user_disabled(&self, by: Option<Id>, username: &str, disabled: bool) -> Result<(), AppError> {
+    pub async fn set_user_disabled(
+        &self,
+        by: Option<Id>,
+        username: &str,
+        disabled: bool,
+    ) -> Result<(), AppError> {
         let user = self.user_named(username).await?;
-        let action = if disabled { "user.disable" } else { "user.enable" };
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
         let audit = AuditEntry::new(self.now(), by, action, "user").record(user.id);
         Ok(self.store.set_disabled(user.id, disabled, audit).await?)
     }

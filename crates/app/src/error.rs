@@ -173,7 +173,9 @@ impl Localized for AppError {
             (AppError::Unauthenticated, Lang::Zh) => "请先登录".to_owned(),
             (AppError::Unauthenticated, Lang::En) => "please sign in".to_owned(),
             (AppError::Csrf, Lang::Zh) => "页面已过期，请刷新后重试".to_owned(),
-            (AppError::Csrf, Lang::En) => "this page has expired; reload it and try again".to_owned(),
+            (AppError::Csrf, Lang::En) => {
+                "this page has expired; reload it and try again".to_owned()
+            }
             (AppError::Internal(_), Lang::Zh) => "服务器内部错误".to_owned(),
             (AppError::Internal(_), Lang::En) => "internal server error".to_owned(),
             (AppError::BadBoundaries(errors), lang) => {

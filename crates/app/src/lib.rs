@@ -23,8 +23,8 @@ use wangge_store::{Backend, Store};
 
 pub use auth::{AuthConfig, LoginSuccess, Session, UserSpec, UserView};
 pub use error::{AppError, Resource};
-pub use privacy::Vault;
 pub use grids::{GridDetail, ImportOptions, ImportReport, Located};
+pub use privacy::Vault;
 
 /// The source of "now". Tests inject a fixed clock.
 pub trait Clock: Send + Sync {
@@ -75,7 +75,11 @@ pub struct App {
 
 impl App {
     /// Builds the app and its grid index from the store.
-    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, vault: Vault) -> Result<Arc<Self>, AppError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        vault: Vault,
+    ) -> Result<Arc<Self>, AppError> {
         Self::with_auth(store, clock, vault, AuthConfig::default()).await
     }
 

@@ -177,14 +177,27 @@ mod tests {
     #[test]
     fn round_trip_bound_to_field_and_key() {
         let v = Vault::from_master_key(&[7; 32]);
-        let c = v.encrypt("resident.id_number", "11010519491231002X").unwrap();
+        let c = v
+            .encrypt("resident.id_number", "11010519491231002X")
+            .unwrap();
         assert!(!c.windows(18).any(|w| w == b"11010519491231002X"));
-        assert_eq!(v.decrypt("resident.id_number", &c).unwrap(), "11010519491231002X");
+        assert_eq!(
+            v.decrypt("resident.id_number", &c).unwrap(),
+            "11010519491231002X"
+        );
         // Another field or key cannot open it.
         assert!(v.decrypt("resident.phone", &c).is_err());
-        assert!(Vault::from_master_key(&[8; 32]).decrypt("resident.id_number", &c).is_err());
+        assert!(
+            Vault::from_master_key(&[8; 32])
+                .decrypt("resident.id_number", &c)
+                .is_err()
+        );
         // Fresh nonce each time.
-        assert_ne!(c, v.encrypt("resident.id_number", "11010519491231002X").unwrap());
+        assert_ne!(
+            c,
+            v.encrypt("resident.id_number", "11010519491231002X")
+                .unwrap()
+        );
     }
 
     #[test]
@@ -192,7 +205,11 @@ mod tests {
         let v = Vault::from_master_key(&[7; 32]);
         let a = v.blind_index("resident.id_number", "11010519491231002X");
         assert_eq!(a, v.blind_index("resident.id_number", "11010519491231002X"));
-        assert_ne!(a, Vault::from_master_key(&[8; 32]).blind_index("resident.id_number", "11010519491231002X"));
+        assert_ne!(
+            a,
+            Vault::from_master_key(&[8; 32])
+                .blind_index("resident.id_number", "11010519491231002X")
+        );
         assert_ne!(a, v.blind_index("resident.phone", "11010519491231002X"));
     }
 
@@ -212,7 +229,10 @@ mod tests {
         let c = v1.encrypt("f", "secret").unwrap();
         let v2 = Vault::load(None, &path).unwrap();
         assert_eq!(v2.decrypt("f", &c).unwrap(), "secret");
-        assert!(matches!(Vault::load(Some("abc"), &path), Err(VaultError::BadEnvKey)));
+        assert!(matches!(
+            Vault::load(Some("abc"), &path),
+            Err(VaultError::BadEnvKey)
+        ));
         let from_env = Vault::load(Some(&"11".repeat(32)), &path).unwrap();
         assert!(from_env.decrypt("f", &c).is_err());
         let _ = std::fs::remove_dir_all(&dir);

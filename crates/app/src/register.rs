@@ -15,12 +15,12 @@ use wangge_core::register::{
     ResidentInput, adult_born_on_or_before,
 };
 use wangge_store::{
-    AuditEntry, BusinessQuery, BusinessRow, HouseholdQuery, HouseholdRow, ResidentQuery, ResidentRow,
-    ScopeFilter, StoreError,
+    AuditEntry, BusinessQuery, BusinessRow, HouseholdQuery, HouseholdRow, ResidentQuery,
+    ResidentRow, ScopeFilter, StoreError,
 };
 
-use crate::error::{AppError, Resource};
 use crate::App;
+use crate::error::{AppError, Resource};
 
 const ID_FIELD: &str = "resident.id_number";
 const PHONE_FIELD: &str = "resident.phone";
@@ -71,11 +71,13 @@ pub enum SensitiveField {
 
 fn store_or_field_error(e: StoreError, unique_column: &str, field: &'static str) -> AppError {
     match e {
-        StoreError::Conflict(m) if m.contains(unique_column) => AppError::InvalidFields(vec![FieldError::new(
-            field,
-            "this number is already in the register",
-            "该号码已在登记册中",
-        )]),
+        StoreError::Conflict(m) if m.contains(unique_column) => {
+            AppError::InvalidFields(vec![FieldError::new(
+                field,
+                "this number is already in the register",
+                "该号码已在登记册中",
+            )])
+        }
         StoreError::NotFound(_) => AppError::NotFound(Resource::Resident),
         other => other.into(),
     }
@@ -101,12 +103,17 @@ impl App {
             Vec::new()
         } else {
             self.store
-                .grids_in_units(&scope.units.grids, &scope.units.communities, &scope.units.streets)
+                .grids_in_units(
+                    &scope.units.grids,
+                    &scope.units.communities,
+                    &scope.units.streets,
+                )
                 .await?
         };
         Ok(ScopeFilter {
             grid_ids,
-            born_on_or_before: (!scope.minors).then(|| adult_born_on_or_before(self.today()).to_string()),
+            born_on_or_before: (!scope.minors)
+                .then(|| adult_born_on_or_before(self.today()).to_string()),
         })
     }
 
@@ -119,9 +126,17 @@ impl App {
         }
     }
 
-    fn resident_row(&self, household: &Household, input: &ResidentInput) -> Result<ResidentRow, AppError> {
+    fn resident_row(
+        &self,
+        household: &Household,
+        input: &ResidentInput,
+    ) -> Result<ResidentRow, AppError> {
         let id = input.id_number.expose();
-        let enc = |field: &str, v: &str| self.vault.encrypt(field, v).map_err(|e| AppError::Internal(e.to_string()));
+        let enc = |field: &str, v: &str| {
+            self.vault
+                .encrypt(field, v)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        };
         Ok(ResidentRow {
             household_id: household.id,
             grid_id: household.grid_id,
@@ -134,13 +149,18 @@ impl App {
             id_cipher: enc(ID_FIELD, id)?,
             id_blind: self.vault.blind_index(ID_FIELD, id),
             id_masked: input.id_number.masked(),
-            phone_cipher: input.phone.as_ref().map(|p| enc(PHONE_FIELD, p.expose())).transpose()?,
+            phone_cipher: input
+                .phone
+                .as_ref()
+                .map(|p| enc(PHONE_FIELD, p.expose()))
+                .transpose()?,
             phone_masked: input.phone.as_ref().map(|p| p.masked()),
             ethnicity: input.ethnicity.clone(),
             residence_type: input.residence_type.as_str().into(),
             relation: input.relation.as_str().into(),
             political_status: input.political_status.as_str().into(),
-            tags: serde_json::to_string(&input.tags).map_err(|e| AppError::Internal(e.to_string()))?,
+            tags: serde_json::to_string(&input.tags)
+                .map_err(|e| AppError::Internal(e.to_string()))?,
         })
     }
 
@@ -191,10 +211,19 @@ impl App {
         }
         let address = address.trim();
         if address.is_empty() || address.chars().count() > 120 {
-            return Err(AppError::invalid("address", "an address of 1 to 120 characters", "请填写地址（120 字以内）"));
+            return Err(AppError::invalid(
+                "address",
+                "an address of 1 to 120 characters",
+                "请填写地址（120 字以内）",
+            ));
         }
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "household.create", "household")
-            .detail(json!({ "grid_id": grid_id }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "household.create",
+            "household",
+        )
+        .detail(json!({ "grid_id": grid_id }));
         Ok(self
             .store
             .insert_household(
@@ -242,16 +271,29 @@ impl App {
     }
 
     /// Exact lookup by a full ID number (blind index), within scope.
-    pub async fn find_resident_by_id_number(&self, actor: &Actor, id_number: &str) -> Result<Option<ResidentView>, AppError> {
+    pub async fn find_resident_by_id_number(
+        &self,
+        actor: &Actor,
+        id_number: &str,
+    ) -> Result<Option<ResidentView>, AppError> {
         let Ok(id) = wangge_core::idnumber::IdNumber::parse(id_number) else {
             return Ok(None);
         };
         let scope = self.scope_for(actor, Action::Read).await?;
         let blind = self.vault.blind_index(ID_FIELD, id.expose());
-        Ok(self.store.resident_by_blind_index(&scope, &blind).await?.map(|r| self.view(r)))
+        Ok(self
+            .store
+            .resident_by_blind_index(&scope, &blind)
+            .await?
+            .map(|r| self.view(r)))
     }
 
-    pub async fn create_resident(&self, actor: &Actor, household_id: Id, form: &ResidentForm) -> Result<Id, AppError> {
+    pub async fn create_resident(
+        &self,
+        actor: &Actor,
+        household_id: Id,
+        form: &ResidentForm,
+    ) -> Result<Id, AppError> {
         let scope = self.scope_for(actor, Action::Create).await?;
         let household = self
             .store
@@ -260,8 +302,13 @@ impl App {
             .ok_or(AppError::NotFound(Resource::Household))?;
         let input = form.check(self.today()).map_err(AppError::InvalidFields)?;
         let row = self.resident_row(&household, &input)?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "resident.create", "resident")
-            .detail(json!({ "household_id": household.id, "grid_id": household.grid_id }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "resident.create",
+            "resident",
+        )
+        .detail(json!({ "household_id": household.id, "grid_id": household.grid_id }));
         self.store
             .insert_resident(row, audit)
             .await
@@ -287,11 +334,42 @@ impl App {
             .household(&scope, current.household_id)
             .await?
             .ok_or(AppError::NotFound(Resource::Household))?;
+        // An empty ID or phone number keeps the current one (forms show
+        // only masked values, so they cannot send the old one back).
+        let mut form = form.clone();
+        if form.id_number.trim().is_empty()
+            || form.phone.as_deref().is_none_or(|p| p.trim().is_empty())
+        {
+            let secrets = self
+                .store
+                .resident_secrets(&scope, id)
+                .await?
+                .ok_or(AppError::NotFound(Resource::Resident))?;
+            let open = |field: &str, blob: Option<Vec<u8>>| {
+                blob.map(|b| {
+                    self.vault
+                        .decrypt(field, &b)
+                        .map_err(|e| AppError::Internal(e.to_string()))
+                })
+                .transpose()
+            };
+            if form.id_number.trim().is_empty() {
+                form.id_number = open(ID_FIELD, secrets.id_cipher)?.unwrap_or_default();
+            }
+            if form.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                form.phone = open(PHONE_FIELD, secrets.phone_cipher)?;
+            }
+        }
         let input = form.check(self.today()).map_err(AppError::InvalidFields)?;
         let row = self.resident_row(&household, &input)?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "resident.update", "resident")
-            .record(id)
-            .detail(json!({ "version": version }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "resident.update",
+            "resident",
+        )
+        .record(id)
+        .detail(json!({ "version": version }));
         self.store
             .update_resident(&scope, id, version, row, audit)
             .await
@@ -319,16 +397,30 @@ impl App {
             SensitiveField::Phone => (secrets.phone_cipher, PHONE_FIELD),
         };
         let value = blob
-            .map(|b| self.vault.decrypt(name, &b).map_err(|e| AppError::Internal(e.to_string())))
+            .map(|b| {
+                self.vault
+                    .decrypt(name, &b)
+                    .map_err(|e| AppError::Internal(e.to_string()))
+            })
             .transpose()?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "resident.reveal", "resident")
-            .record(id)
-            .detail(json!({ "field": name, "reason": reason }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "resident.reveal",
+            "resident",
+        )
+        .record(id)
+        .detail(json!({ "field": name, "reason": reason }));
         self.store.append_audit(audit).await?;
         Ok(value)
     }
 
-    pub async fn businesses(&self, actor: &Actor, grid_id: Option<Id>, page: Page) -> Result<Vec<Business>, AppError> {
+    pub async fn businesses(
+        &self,
+        actor: &Actor,
+        grid_id: Option<Id>,
+        page: Page,
+    ) -> Result<Vec<Business>, AppError> {
         let scope = self.scope_for(actor, Action::Read).await?;
         let query = BusinessQuery {
             grid_id,
@@ -346,7 +438,12 @@ impl App {
             .ok_or(AppError::NotFound(Resource::Business))
     }
 
-    fn business_row(&self, grid_id: Id, dwelling_id: Option<Id>, input: &BusinessInput) -> Result<BusinessRow, AppError> {
+    fn business_row(
+        &self,
+        grid_id: Id,
+        dwelling_id: Option<Id>,
+        input: &BusinessInput,
+    ) -> Result<BusinessRow, AppError> {
         Ok(BusinessRow {
             grid_id,
             dwelling_id,
@@ -372,43 +469,87 @@ impl App {
         })
     }
 
-    pub async fn create_business(&self, actor: &Actor, grid_id: Id, form: &BusinessForm) -> Result<Id, AppError> {
+    pub async fn create_business(
+        &self,
+        actor: &Actor,
+        grid_id: Id,
+        form: &BusinessForm,
+    ) -> Result<Id, AppError> {
         let scope = self.scope_for(actor, Action::Create).await?;
         if !scope.grid_ids.contains(&grid_id) {
             return Err(AppError::NotFound(Resource::Grid));
         }
         let input = form.check(self.today()).map_err(AppError::InvalidFields)?;
         let row = self.business_row(grid_id, None, &input)?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "business.create", "business")
-            .detail(json!({ "grid_id": grid_id }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "business.create",
+            "business",
+        )
+        .detail(json!({ "grid_id": grid_id }));
         self.store
             .insert_business(row, audit)
             .await
             .map_err(|e| store_or_field_error(e, "credit_code", "credit_code"))
     }
 
-    pub async fn update_business(&self, actor: &Actor, id: Id, version: i64, form: &BusinessForm) -> Result<(), AppError> {
+    pub async fn update_business(
+        &self,
+        actor: &Actor,
+        id: Id,
+        version: i64,
+        form: &BusinessForm,
+    ) -> Result<(), AppError> {
         let scope = self.scope_for(actor, Action::Update).await?;
         let current = self
             .store
             .business(&scope, id)
             .await?
             .ok_or(AppError::NotFound(Resource::Business))?;
+        let mut form = form.clone();
+        if form.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
+            let secrets = self
+                .store
+                .business_secrets(&scope, id)
+                .await?
+                .ok_or(AppError::NotFound(Resource::Business))?;
+            form.phone = secrets
+                .phone_cipher
+                .map(|b| {
+                    self.vault
+                        .decrypt(BUSINESS_PHONE_FIELD, &b)
+                        .map_err(|e| AppError::Internal(e.to_string()))
+                })
+                .transpose()?;
+        }
         let input = form.check(self.today()).map_err(AppError::InvalidFields)?;
         let row = self.business_row(current.grid_id, current.dwelling_id, &input)?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "business.update", "business")
-            .record(id)
-            .detail(json!({ "version": version }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "business.update",
+            "business",
+        )
+        .record(id)
+        .detail(json!({ "version": version }));
         self.store
             .update_business(&scope, id, version, row, audit)
             .await
-            .map_err(|e| match store_or_field_error(e, "credit_code", "credit_code") {
-                AppError::NotFound(_) => AppError::NotFound(Resource::Business),
-                other => other,
-            })
+            .map_err(
+                |e| match store_or_field_error(e, "credit_code", "credit_code") {
+                    AppError::NotFound(_) => AppError::NotFound(Resource::Business),
+                    other => other,
+                },
+            )
     }
 
-    pub async fn reveal_business_phone(&self, actor: &Actor, id: Id, reason: &str) -> Result<Option<String>, AppError> {
+    pub async fn reveal_business_phone(
+        &self,
+        actor: &Actor,
+        id: Id,
+        reason: &str,
+    ) -> Result<Option<String>, AppError> {
         let reason = check_reason(reason)?;
         let scope = self.scope_for(actor, Action::Reveal).await?;
         let secrets = self
@@ -424,9 +565,14 @@ impl App {
                     .map_err(|e| AppError::Internal(e.to_string()))
             })
             .transpose()?;
-        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "business.reveal", "business")
-            .record(id)
-            .detail(json!({ "field": BUSINESS_PHONE_FIELD, "reason": reason }));
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "business.reveal",
+            "business",
+        )
+        .record(id)
+        .detail(json!({ "field": BUSINESS_PHONE_FIELD, "reason": reason }));
         self.store.append_audit(audit).await?;
         Ok(value)
     }
@@ -441,7 +587,11 @@ impl App {
     }
 
     /// A building in scope with its units and their dwellings.
-    pub async fn building_detail(&self, actor: &Actor, id: Id) -> Result<(Building, Vec<(Unit, Vec<Dwelling>)>), AppError> {
+    pub async fn building_detail(
+        &self,
+        actor: &Actor,
+        id: Id,
+    ) -> Result<(Building, Vec<(Unit, Vec<Dwelling>)>), AppError> {
         let scope = self.scope_for(actor, Action::Read).await?;
         let building = self
             .store
@@ -458,7 +608,10 @@ impl App {
     }
 
     /// Grids the actor may read the register of.
-    pub async fn my_grids(&self, actor: &Actor) -> Result<Vec<wangge_core::org::GridSummary>, AppError> {
+    pub async fn my_grids(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<wangge_core::org::GridSummary>, AppError> {
         let scope = self.scope_for(actor, Action::Read).await?;
         Ok(self
             .store

@@ -120,7 +120,11 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditEntry,
     ) -> StoreResult<usize>;
     /// Inserts many businesses in one transaction, under one audit record.
-    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize>;
+    async fn insert_businesses_bulk(
+        &self,
+        businesses: Vec<BusinessRow>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize>;
     async fn households(
         &self,
         scope: &ScopeFilter,

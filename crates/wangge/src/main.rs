@@ -9,9 +9,12 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
-use wangge_app::{App, AppError, ImportOptions, SystemClock};
+use wangge_app::{App, AppError, ImportOptions, SystemClock, UserSpec, Vault};
+use wangge_core::policy::Role;
 use wangge_core::{Lang, Localized};
+use wangge_store::ScopeKind;
 use wangge_store::{StoreOptions, redact_url};
+use wangge_web::WebConfig;
 
 const DEFAULT_DATABASE: &str = "sqlite://./wangge.db";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -41,6 +44,12 @@ struct Global {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
     log_json: bool,
+    /// The encryption key file for ID and phone numbers (created, mode 0600,
+    /// when missing). Default: `wangge.key` beside the SQLite file, or in
+    /// the working directory for PostgreSQL. `WANGGE_KEY` (64 hex
+    /// characters) takes precedence. Keep it out of the database's backups.
+    #[arg(long, global = true, env = "WANGGE_KEY_FILE")]
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -53,15 +62,78 @@ enum Command {
         /// Load the demo community first, unless it is already loaded.
         #[arg(long)]
         demo: bool,
+        /// Where the demo writes its accounts (default: demo-accounts.json beside the SQLite file).
+        #[arg(long)]
+        accounts_file: Option<PathBuf>,
+        /// Mark cookies Secure even without X-Forwarded-Proto (TLS in front of wangge).
+        #[arg(long, env = "WANGGE_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
-    /// Load the synthetic demo community (one street, two communities,
-    /// sixteen grids, their buildings and units). Does nothing if loaded.
-    Demo,
+    /// Load the synthetic demo community: one street, two communities,
+    /// sixteen grids, buildings, dwellings, about 2,600 households and
+    /// 6,000 residents, 100 businesses, and one account per role (printed,
+    /// with one-time passwords, and written to demo-accounts.json).
+    /// Parts already loaded are left alone.
+    Demo {
+        /// Where to write the accounts (default: demo-accounts.json beside the SQLite file).
+        #[arg(long)]
+        accounts_file: Option<PathBuf>,
+    },
+    /// Users and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Grid boundaries as GeoJSON (WGS-84).
     #[command(subcommand)]
     Grids(GridsCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints a one-time password to change at first login.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, street_officer, community_secretary, grid_leader, grid_worker,
+        /// unit_leader, volunteer, department_staff or resident.
+        #[arg(long)]
+        role: String,
+        /// Name shown to others (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Grid code(s) (14 digits) for grid leaders, workers, unit leaders, volunteers.
+        #[arg(long = "grid")]
+        grids: Vec<String>,
+        /// Community code(s) (12 digits) for community secretaries.
+        #[arg(long = "community")]
+        communities: Vec<String>,
+        /// Street code(s) (9 digits) for street officers.
+        #[arg(long = "street")]
+        streets: Vec<String>,
+        /// Department code(s) for department staff.
+        #[arg(long = "department")]
+        departments: Vec<String>,
+    },
+    /// List users with their roles and state.
+    List,
+    /// Give a user a new one-time password (ends their sessions).
+    Passwd { username: String },
+    /// Disable a user (ends their sessions); `--enable` undoes it.
+    Disable {
+        username: String,
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the whole audit log.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -101,6 +173,7 @@ struct ConfigFile {
     database_url: Option<String>,
     listen: Option<String>,
     log_format: Option<String>,
+    key_file: Option<PathBuf>,
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<ConfigFile> {
@@ -146,14 +219,47 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn open_app(database_url: &str) -> Result<Arc<App>> {
+/// The SQLite file a database URL names, if it names one.
+fn sqlite_path(database_url: &str) -> Option<PathBuf> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .unwrap_or(database_url);
+    Some(PathBuf::from(path))
+}
+
+/// Beside the SQLite file, else in the working directory.
+fn beside_database(database_url: &str, name: &str) -> PathBuf {
+    sqlite_path(database_url)
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+struct Opened {
+    app: Arc<App>,
+    database_url: String,
+}
+
+async fn open_app(database_url: &str, key_file: Option<&PathBuf>) -> Result<Opened> {
     tracing::info!(database = %redact_url(database_url), "opening database");
     let store = wangge_store::connect(database_url, &StoreOptions::default())
         .await
         .with_context(|| format!("cannot open database {}", redact_url(database_url)))?;
-    App::new(store, Arc::new(SystemClock))
+    let key_path = key_file
+        .cloned()
+        .unwrap_or_else(|| beside_database(database_url, "wangge.key"));
+    let vault = Vault::load(std::env::var("WANGGE_KEY").ok().as_deref(), &key_path)
+        .context("cannot load the encryption key")?;
+    let app = App::new(store, Arc::new(SystemClock), vault)
         .await
-        .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))
+        .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))?;
+    Ok(Opened {
+        app,
+        database_url: database_url.to_owned(),
+    })
 }
 
 fn parse_time(raw: &str, flag: &str) -> Result<jiff::Timestamp> {
@@ -170,30 +276,41 @@ async fn run(cli: Cli) -> Result<()> {
         .database_url
         .or(config.database_url)
         .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+    let key_file = cli.global.key_file.or(config.key_file);
+    let opened = open_app(&database_url, key_file.as_ref()).await?;
+    let app = opened.app.clone();
 
     match cli.command {
         Command::Migrate => {
-            open_app(&database_url).await?;
             println!("database {} is up to date", redact_url(&database_url));
         }
-        Command::Demo => {
-            let app = open_app(&database_url).await?;
-            load_demo(&app).await?;
+        Command::Demo { accounts_file } => {
+            load_demo(&opened, accounts_file).await?;
             println!(
                 "browse it: wangge --database-url {} serve, then open http://{DEFAULT_LISTEN}/",
                 redact_url(&database_url)
             );
         }
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            accounts_file,
+            secure_cookies,
+        } => {
             let listen = listen
                 .or(config.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-            let app = open_app(&database_url).await?;
             if demo {
-                load_demo(&app).await?;
+                load_demo(&opened, accounts_file).await?;
             }
-            serve(app, &listen).await?;
+            serve(app, &listen, WebConfig { secure_cookies }).await?;
         }
+        Command::User(cmd) => user_command(&app, cmd).await?,
+        Command::Audit(AuditCommand::Verify) => match app.verify_audit().await {
+            Ok(Ok(n)) => println!("audit log intact: {n} record(s), every hash links"),
+            Ok(Err(b)) => bail!("audit log BROKEN at record {}: {}", b.seq, b.reason),
+            Err(e) => bail!(e.localized(Lang::En)),
+        },
         Command::Grids(GridsCommand::Import {
             file,
             effective,
@@ -207,7 +324,6 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?
             };
-            let app = open_app(&database_url).await?;
             match app
                 .import_boundaries(&input, ImportOptions { effective, dry_run })
                 .await
@@ -239,7 +355,6 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Grids(GridsCommand::Export { at, output }) => {
             let at = at.map(|a| parse_time(&a, "at")).transpose()?;
-            let app = open_app(&database_url).await?;
             let doc = app
                 .export_boundaries(at)
                 .await
@@ -258,23 +373,183 @@ async fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-async fn load_demo(app: &App) -> Result<()> {
-    let report = app
+async fn load_demo(opened: &Opened, accounts_file: Option<PathBuf>) -> Result<()> {
+    let report = opened
+        .app
         .load_demo()
         .await
         .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))?;
     if report.already_loaded {
-        println!("demo community already loaded");
-    } else {
+        println!(
+            "demo community already loaded (reset a password with `wangge user passwd USERNAME`)"
+        );
+        return Ok(());
+    }
+    if report.grids > 0 {
         println!(
             "demo loaded: {} communities, {} grids, {} buildings, {} units",
             report.communities, report.grids, report.buildings, report.units
         );
     }
+    if !report.accounts.is_empty() {
+        println!(
+            "demo register: {} households, {} residents, {} businesses (synthetic people only)",
+            report.households, report.residents, report.businesses
+        );
+        println!("\nsign in at /login with one of these one-time passwords:");
+        for a in &report.accounts {
+            println!(
+                "  {:<22} {:<24} {}  ({})",
+                a.role.label(Lang::Zh),
+                a.username,
+                a.password,
+                a.scope
+            );
+        }
+        let path = accounts_file
+            .unwrap_or_else(|| beside_database(&opened.database_url, "demo-accounts.json"));
+        write_private(&path, &serde_json::to_string_pretty(&report.accounts)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("(the same list is in {})\n", path.display());
+    }
     Ok(())
 }
 
-async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
+/// Writes a file only its owner can read (it holds passwords).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+async fn user_command(app: &App, cmd: UserCommand) -> Result<()> {
+    let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::En));
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            grids,
+            communities,
+            streets,
+            departments,
+        } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!(
+                    "unknown role {role:?}; one of: {}",
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let scopes = resolve_scopes(app, &grids, &communities, &streets, &departments).await?;
+            let (id, password) = app
+                .create_user(
+                    None,
+                    UserSpec {
+                        display_name: name.unwrap_or_else(|| username.clone()),
+                        username: username.clone(),
+                        role,
+                        scopes,
+                    },
+                )
+                .await
+                .map_err(en)?;
+            println!("user {username} (id {id}, {}) created", role.as_str());
+            println!("one-time password: {password}");
+            println!("(shown once: pass it on privately; it must be changed after signing in)");
+        }
+        UserCommand::List => {
+            for (u, disabled, locked) in app.list_users().await.map_err(en)? {
+                let state = if disabled {
+                    "disabled".to_owned()
+                } else if let Some(t) = locked.filter(|t| *t > app.now()) {
+                    format!("locked until {t}")
+                } else {
+                    "active".to_owned()
+                };
+                println!(
+                    "{:<24} {:<20} {:<10} {}",
+                    u.username,
+                    u.role.as_str(),
+                    state,
+                    u.display_name
+                );
+            }
+        }
+        UserCommand::Passwd { username } => {
+            let password = app.reset_password(None, &username).await.map_err(en)?;
+            println!("new one-time password for {username}: {password}");
+        }
+        UserCommand::Disable { username, enable } => {
+            app.set_user_disabled(None, &username, !enable)
+                .await
+                .map_err(en)?;
+            println!("{username} {}", if enable { "enabled" } else { "disabled" });
+        }
+    }
+    Ok(())
+}
+
+/// Turns codes given on the command line into assignments.
+async fn resolve_scopes(
+    app: &App,
+    grids: &[String],
+    communities: &[String],
+    streets: &[String],
+    departments: &[String],
+) -> Result<Vec<(ScopeKind, i64)>> {
+    let mut out = Vec::new();
+    let all_grids = app
+        .list_grids(None)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))?;
+    for code in grids {
+        let g = all_grids
+            .iter()
+            .find(|g| g.grid.code.as_str() == code)
+            .with_context(|| format!("no grid with code {code}"))?;
+        out.push((ScopeKind::Grid, g.grid.id));
+    }
+    let all_communities = app
+        .list_communities()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))?;
+    for code in communities {
+        let c = all_communities
+            .iter()
+            .find(|c| c.community.code.as_str() == code)
+            .with_context(|| format!("no community with code {code}"))?;
+        out.push((ScopeKind::Community, c.community.id));
+    }
+    for code in streets {
+        let c = all_communities
+            .iter()
+            .find(|c| c.street_code.as_str() == code)
+            .with_context(|| format!("no street with code {code}"))?;
+        out.push((ScopeKind::Street, c.community.street_id));
+    }
+    let all_departments = app.store().departments().await?;
+    for code in departments {
+        let d = all_departments
+            .iter()
+            .find(|d| d.code == *code)
+            .with_context(|| format!("no department with code {code}"))?;
+        out.push((ScopeKind::Department, d.id));
+    }
+    Ok(out)
+}
+
+async fn serve(app: Arc<App>, listen: &str, config: WebConfig) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -282,7 +557,7 @@ async fn serve(app: Arc<App>, listen: &str) -> Result<()> {
     let watcher = app.spawn_index_watcher(Duration::from_secs(15));
     println!("wangge is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, backend = app.backend().name(), "listening");
-    axum::serve(listener, wangge_web::router(app))
+    axum::serve(listener, wangge_web::router_with(app, config))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

@@ -18,11 +18,12 @@ use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use wangge_app::{App, AppError, Located, Resource};
 use wangge_core::codes::CommunityCode;
-use wangge_core::org::{CommunitySummary, GridSummary};
+use wangge_core::org::{Building, CommunitySummary, GridSummary};
 use wangge_core::{GeoPoint, Lang, Localized};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::UiLang;
+use crate::session::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,12 +32,38 @@ use crate::lang::UiLang;
         description = "Grid-based community governance. Errors are `{\"error\":{\"code\",\"message\"}}`, \
                        with messages in zh-CN or en by `Accept-Language`."
     ),
-    paths(health, list_communities, list_grids, get_grid, locate),
-    components(schemas(ErrorBody))
+    paths(
+        health, list_communities, list_grids, get_grid, locate,
+        crate::api_register::login, crate::api_register::logout, crate::api_register::me,
+        crate::api_register::change_password, crate::api_register::grid_buildings,
+        crate::api_register::building, crate::api_register::list_households,
+        crate::api_register::create_household, crate::api_register::household,
+        crate::api_register::list_residents, crate::api_register::create_resident,
+        crate::api_register::resident, crate::api_register::update_resident,
+        crate::api_register::reveal_resident, crate::api_register::list_businesses,
+        crate::api_register::create_business, crate::api_register::business,
+        crate::api_register::update_business, crate::api_register::reveal_business,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-pub fn routes() -> Router<Arc<App>> {
+/// Declares the bearer token (from `POST /api/v1/auth/login`).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/communities", get(list_communities))
         .route("/api/v1/grids", get(list_grids))
@@ -173,6 +200,22 @@ pub struct BuildingDto {
     pub unit_count: i64,
 }
 
+impl From<Building> for BuildingDto {
+    fn from(b: Building) -> Self {
+        Self {
+            id: b.id,
+            number: b.number,
+            name: b.name,
+            address: b.address,
+            lon: b.location.lon,
+            lat: b.location.lat,
+            floors: b.floors,
+            building_use: b.building_use.as_str().to_owned(),
+            unit_count: b.unit_count,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridDetailDto {
     #[serde(flatten)]
@@ -288,21 +331,7 @@ pub async fn get_grid(
                 valid_to: v.valid_to.map(|t| t.to_string()),
             })
             .collect(),
-        buildings: d
-            .buildings
-            .into_iter()
-            .map(|b| BuildingDto {
-                id: b.id,
-                number: b.number,
-                name: b.name,
-                address: b.address,
-                lon: b.location.lon,
-                lat: b.location.lat,
-                floors: b.floors,
-                building_use: b.building_use.as_str().to_owned(),
-                unit_count: b.unit_count,
-            })
-            .collect(),
+        buildings: d.buildings.into_iter().map(Into::into).collect(),
     }))
 }
 

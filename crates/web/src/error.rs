@@ -25,6 +25,15 @@ pub struct ErrorDetail {
     /// One line per problem, when there are several (e.g. a boundary file).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
+    /// Every wrong field of a form, with its message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldMessage>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldMessage {
+    pub field: &'static str,
+    pub message: String,
 }
 
 /// An error on its way to an API client.
@@ -43,8 +52,13 @@ impl ApiError {
 pub fn status_of(error: &AppError) -> StatusCode {
     match error {
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Invalid { .. } | AppError::BadBoundaries(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Invalid { .. } | AppError::InvalidFields(_) | AppError::BadBoundaries(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::LoginFailed | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Csrf => StatusCode::FORBIDDEN,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -52,8 +66,10 @@ pub fn status_of(error: &AppError) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.error);
-        if let AppError::Store(e) = &self.error {
-            tracing::error!(error = %e, "storage error");
+        match &self.error {
+            AppError::Store(e) => tracing::error!(error = %e, "storage error"),
+            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
+            _ => {}
         }
         let details = match &self.error {
             AppError::BadBoundaries(errors) => {
@@ -77,6 +93,15 @@ impl IntoResponse for ApiError {
                 message,
                 field: self.error.field(),
                 details,
+                fields: self
+                    .error
+                    .field_errors()
+                    .into_iter()
+                    .map(|f| FieldMessage {
+                        field: f.field,
+                        message: f.message(self.lang).to_owned(),
+                    })
+                    .collect(),
             },
         };
         (status, Json(body)).into_response()

@@ -3,10 +3,14 @@
 //! [`wangge_app::App`], and render; rules live below this crate.
 
 pub mod api;
+pub mod api_register;
 pub mod error;
 pub mod lang;
 mod map;
+mod nav;
 pub mod pages;
+mod register_pages;
+pub mod session;
 pub mod texts;
 
 use std::sync::Arc;
@@ -24,18 +28,25 @@ use wangge_app::{App, AppError, Resource};
 
 use crate::error::ApiError;
 use crate::lang::{PageLang, negotiate, page_lang};
+pub use crate::session::{AppState, WebConfig};
 
 const STYLE: &str = include_str!("../static/style.css");
 
 /// The whole HTTP surface of one app node.
 pub fn router(app: Arc<App>) -> Router {
+    router_with(app, WebConfig::default())
+}
+
+pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
     Router::new()
         .route("/healthz", get(api::health))
         .route("/static/style.css", get(style))
         .merge(api::routes())
+        .merge(api_register::routes())
         .merge(pages::routes())
+        .merge(register_pages::routes())
         .fallback(fallback)
-        .with_state(app)
+        .with_state(AppState { app, config })
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .layer(axum::middleware::from_fn(lang::remember_choice))
         .layer(TraceLayer::new_for_http())

@@ -20,9 +20,11 @@ use crate::api::{LocateQuery, parse_locate};
 use crate::error::status_of;
 use crate::lang::PageLang;
 use crate::map::{Dot, Shape, sketch};
+use crate::nav::Nav;
+use crate::session::PageSession;
 use crate::texts::{Texts, building_use, texts};
 
-pub fn routes() -> Router<Arc<App>> {
+pub fn routes() -> Router<crate::session::AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/communities") }))
         .route("/communities", get(communities))
@@ -31,7 +33,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/locate", get(locate))
 }
 
-fn render(page: &impl Template) -> Response {
+pub(crate) fn render(page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -45,12 +47,17 @@ fn render(page: &impl Template) -> Response {
 #[template(path = "error.html")]
 struct ErrorPage {
     t: &'static Texts,
+    nav: Nav,
     title: &'static str,
     message: String,
 }
 
 /// An error as a page, with the status the API would give.
 pub fn error_page(lang: Lang, error: &AppError) -> Response {
+    error_page_with(lang, Nav::default(), error)
+}
+
+pub fn error_page_with(lang: Lang, nav: Nav, error: &AppError) -> Response {
     let t = texts(lang);
     let status = status_of(error);
     let title = if status == StatusCode::NOT_FOUND {
@@ -60,6 +67,7 @@ pub fn error_page(lang: Lang, error: &AppError) -> Response {
     };
     let page = ErrorPage {
         t,
+        nav,
         title,
         message: error.localized(lang),
     };
@@ -70,6 +78,7 @@ pub async fn not_found(PageLang(lang): PageLang) -> Response {
     let t = texts(lang);
     let page = ErrorPage {
         t,
+        nav: Nav::default(),
         title: t.not_found_title,
         message: String::new(),
     };
@@ -80,13 +89,20 @@ pub async fn not_found(PageLang(lang): PageLang) -> Response {
 #[template(path = "communities.html")]
 struct CommunitiesPage {
     t: &'static Texts,
+    nav: Nav,
     communities: Vec<CommunitySummary>,
 }
 
-async fn communities(State(app): State<Arc<App>>, PageLang(lang): PageLang) -> Response {
+async fn communities(
+    State(app): State<Arc<App>>,
+    PageLang(lang): PageLang,
+    session: Option<PageSession>,
+) -> Response {
+    let nav = Nav::of(session.as_ref().map(|s| &s.0));
     match app.list_communities().await {
         Ok(communities) => render(&CommunitiesPage {
             t: texts(lang),
+            nav,
             communities,
         }),
         Err(e) => error_page(lang, &e),
@@ -97,6 +113,7 @@ async fn communities(State(app): State<Arc<App>>, PageLang(lang): PageLang) -> R
 #[template(path = "community.html")]
 struct CommunityPage {
     t: &'static Texts,
+    nav: Nav,
     community: CommunitySummary,
     grids: Vec<GridSummary>,
     map: String,
@@ -105,8 +122,10 @@ struct CommunityPage {
 async fn community(
     State(app): State<Arc<App>>,
     PageLang(lang): PageLang,
+    session: Option<PageSession>,
     Path(code): Path<String>,
 ) -> Response {
+    let nav = Nav::of(session.as_ref().map(|s| &s.0));
     let result = async {
         let code =
             CommunityCode::parse(&code).map_err(|_| AppError::NotFound(Resource::Community))?;
@@ -132,6 +151,7 @@ async fn community(
         let map = sketch(&shapes, &[]);
         Ok::<_, AppError>(CommunityPage {
             t: texts(lang),
+            nav: nav.clone(),
             community,
             grids,
             map,
@@ -156,6 +176,7 @@ struct BuildingRow {
 #[template(path = "grid.html")]
 struct GridPage {
     t: &'static Texts,
+    nav: Nav,
     d: GridDetail,
     map: String,
     buildings: Vec<BuildingRow>,
@@ -165,8 +186,10 @@ struct GridPage {
 async fn grid(
     State(app): State<Arc<App>>,
     PageLang(lang): PageLang,
+    session: Option<PageSession>,
     Path(id): Path<String>,
 ) -> Response {
+    let nav = Nav::of(session.as_ref().map(|s| &s.0));
     let Ok(id) = id.parse::<i64>() else {
         return error_page(lang, &AppError::NotFound(Resource::Grid));
     };
@@ -209,6 +232,7 @@ async fn grid(
     let history = d.history.clone();
     render(&GridPage {
         t: texts(lang),
+        nav,
         d,
         map,
         buildings,
@@ -220,6 +244,7 @@ async fn grid(
 #[template(path = "locate.html")]
 struct LocatePage {
     t: &'static Texts,
+    nav: Nav,
     lat: String,
     lon: String,
     at: String,
@@ -231,11 +256,13 @@ struct LocatePage {
 async fn locate(
     State(app): State<Arc<App>>,
     PageLang(lang): PageLang,
+    session: Option<PageSession>,
     query: Result<Query<LocateQuery>, QueryRejection>,
 ) -> Response {
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let mut page = LocatePage {
         t: texts(lang),
+        nav: Nav::of(session.as_ref().map(|s| &s.0)),
         lat: q.lat.clone().unwrap_or_default(),
         lon: q.lon.clone().unwrap_or_default(),
         at: q.at.clone().unwrap_or_default(),

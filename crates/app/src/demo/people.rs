@@ -18,9 +18,9 @@ use wangge_core::register::{DisabilityCategory, Tag};
 use wangge_geo::synthetic::mix;
 use wangge_store::{AuditEntry, BusinessRow, HouseholdRow, NewDwelling, ResidentRow, ScopeKind};
 
+use crate::App;
 use crate::auth::UserSpec;
 use crate::error::AppError;
-use crate::App;
 
 /// A demo account with its one-time password.
 #[derive(Debug, Clone, Serialize)]
@@ -42,13 +42,14 @@ pub struct PeopleReport {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
-    "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田",
-    "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈", "姚",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
+    "肖", "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任",
+    "沈", "姚",
 ];
 const GIVEN_MALE: &[&str] = &[
-    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "建国", "志强", "国庆", "俊杰", "浩然",
-    "子轩", "宇航", "德华", "文博", "海涛", "振华", "立新", "家豪", "思远", "建华", "永刚",
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "建国", "志强", "国庆", "俊杰",
+    "浩然", "子轩", "宇航", "德华", "文博", "海涛", "振华", "立新", "家豪", "思远", "建华", "永刚",
 ];
 const GIVEN_FEMALE: &[&str] = &[
     "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "秀英", "桂英", "玉兰", "明芳", "欣怡", "梓涵",
@@ -59,8 +60,22 @@ const SHOP_PREFIXES: &[&str] = &[
     "老王", "幸福", "和平", "春晖", "金桂", "邻家", "好运", "阿香", "小李", "便民", "惠民", "鑫源",
 ];
 const SHOP_KINDS: &[&str] = &[
-    "便利店", "面馆", "理发店", "大药房", "水果店", "五金店", "快递驿站", "早餐店", "洗衣店", "花店",
-    "烟酒店", "小吃店", "眼镜店", "文具店", "母婴店", "修车铺",
+    "便利店",
+    "面馆",
+    "理发店",
+    "大药房",
+    "水果店",
+    "五金店",
+    "快递驿站",
+    "早餐店",
+    "洗衣店",
+    "花店",
+    "烟酒店",
+    "小吃店",
+    "眼镜店",
+    "文具店",
+    "母婴店",
+    "修车铺",
 ];
 const DEPARTMENTS: &[(&str, &str)] = &[
     ("roads", "市政道路"),
@@ -292,13 +307,20 @@ fn story_households(today: jiff::civil::Date) -> Vec<Vec<Person>> {
 }
 
 impl App {
-    fn demo_resident(&self, d: &mut Dice, p: &Person, seq: &mut u32, grid_id: Id) -> Result<ResidentRow, AppError> {
+    fn demo_resident(
+        &self,
+        d: &mut Dice,
+        p: &Person,
+        seq: &mut u32,
+        grid_id: Id,
+    ) -> Result<ResidentRow, AppError> {
         *seq += 1;
         // Odd sequence for men, even for women (GB 11643).
         let order = (*seq * 2 + u32::from(p.sex == Sex::M)) % 1000;
         let first17 = format!("340171{}{order:03}", p.born.strftime("%Y%m%d"));
         let id_text = format!("{first17}{}", check_char(first17.as_bytes()) as char);
-        let id = IdNumber::parse(&id_text).map_err(|e| AppError::Internal(format!("demo ID {e}")))?;
+        let id =
+            IdNumber::parse(&id_text).map_err(|e| AppError::Internal(format!("demo ID {e}")))?;
         let phone = if p.has_phone {
             Some(
                 Phone::parse(&format!("1990{:07}", d.below(10_000_000)))
@@ -307,7 +329,11 @@ impl App {
         } else {
             None
         };
-        let enc = |field: &str, v: &str| self.vault.encrypt(field, v).map_err(|e| AppError::Internal(e.to_string()));
+        let enc = |field: &str, v: &str| {
+            self.vault
+                .encrypt(field, v)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        };
         let residence = match d.below(100) {
             0..=69 => "registered",
             70..=84 => "resident",
@@ -331,9 +357,17 @@ impl App {
             id_cipher: enc("resident.id_number", id.expose())?,
             id_blind: self.vault.blind_index("resident.id_number", id.expose()),
             id_masked: id.masked(),
-            phone_cipher: phone.as_ref().map(|ph| enc("resident.phone", ph.expose())).transpose()?,
+            phone_cipher: phone
+                .as_ref()
+                .map(|ph| enc("resident.phone", ph.expose()))
+                .transpose()?,
             phone_masked: phone.as_ref().map(Phone::masked),
-            ethnicity: if d.pct(96) { "汉族" } else { *d.pick(OTHER_ETHNICITIES) }.into(),
+            ethnicity: if d.pct(96) {
+                "汉族"
+            } else {
+                *d.pick(OTHER_ETHNICITIES)
+            }
+            .into(),
             residence_type: residence.into(),
             relation: p.relation.into(),
             political_status: political.into(),
@@ -403,7 +437,9 @@ impl App {
             if !matches!(dw.dwelling_use.as_str(), "own" | "rent") || !d.pct(33) {
                 continue;
             }
-            let Some(b) = unit_building.get(&dw.unit_id) else { continue };
+            let Some(b) = unit_building.get(&dw.unit_id) else {
+                continue;
+            };
             let members = match (Some(b.grid_id) == story_grid, b.floors <= 7) {
                 // The story's families live low in old walk-ups of grid 2.
                 (true, true) => story.next(),
@@ -445,7 +481,8 @@ impl App {
             .store
             .insert_households_bulk(
                 households,
-                AuditEntry::new(now, None, "demo.load", "household").detail(json!({ "households": household_count })),
+                AuditEntry::new(now, None, "demo.load", "household")
+                    .detail(json!({ "households": household_count })),
             )
             .await?;
 
@@ -457,10 +494,15 @@ impl App {
             .iter()
             .filter(|b| matches!(b.building_use, BuildingUse::Commercial | BuildingUse::Mixed))
         {
-            let per_building = if b.building_use == BuildingUse::Commercial { 8 } else { 4 };
+            let per_building = if b.building_use == BuildingUse::Commercial {
+                9
+            } else {
+                6
+            };
             for k in 0..per_building {
                 shop_no += 1;
-                let story_shop = b.number == "13" && b.community_id == communities[0].community.id && k < 2;
+                let story_shop =
+                    b.number == "13" && b.community_id == communities[0].community.id && k < 2;
                 let first17 = format!(
                     "{}340171{:08}{}",
                     if d.pct(80) { "92" } else { "91" },
@@ -472,10 +514,16 @@ impl App {
                 let credit_code = format!("{first17}{}", check as char);
                 let (opening, status, app, reason) = if story_shop {
                     (
-                        today.checked_sub(jiff::Span::new().days(20 + 10 * i64::from(k))).ok(),
+                        today
+                            .checked_sub(jiff::Span::new().days(20 + 10 * i64::from(k)))
+                            .ok(),
                         "open",
                         "unable",
-                        Some(if k == 0 { "id_card_replaced" } else { "owner_away" }),
+                        Some(if k == 0 {
+                            "id_card_replaced"
+                        } else {
+                            "owner_away"
+                        }),
                     )
                 } else {
                     let app = match d.below(100) {
@@ -483,11 +531,19 @@ impl App {
                         60..=84 => "pending",
                         _ => "unable",
                     };
-                    let reason = (app == "unable")
-                        .then(|| *d.pick(&["id_card_replaced", "owner_away", "no_smartphone", "business_moved"]));
+                    let reason = (app == "unable").then(|| {
+                        *d.pick(&[
+                            "id_card_replaced",
+                            "owner_away",
+                            "no_smartphone",
+                            "business_moved",
+                        ])
+                    });
                     let status = if d.pct(92) { "open" } else { "closed" };
                     (
-                        today.checked_sub(jiff::Span::new().days(30 + d.below(1800) as i64)).ok(),
+                        today
+                            .checked_sub(jiff::Span::new().days(30 + d.below(1800) as i64))
+                            .ok(),
                         status,
                         app,
                         reason,
@@ -542,16 +598,27 @@ impl App {
             departments.push(self.store.insert_department(code, name).await?);
         }
         let heping = &communities[0];
-        let heping_grids: Vec<&wangge_core::org::GridSummary> =
-            grids.iter().filter(|g| g.grid.community_id == heping.community.id).collect();
-        let g2 = heping_grids.get(1).copied().ok_or_else(|| AppError::Internal("demo grid".into()))?;
+        let heping_grids: Vec<&wangge_core::org::GridSummary> = grids
+            .iter()
+            .filter(|g| g.grid.community_id == heping.community.id)
+            .collect();
+        let g2 = heping_grids
+            .get(1)
+            .copied()
+            .ok_or_else(|| AppError::Internal("demo grid".into()))?;
         let chunhui1 = grids
             .iter()
             .find(|g| g.grid.community_id != heping.community.id)
             .ok_or_else(|| AppError::Internal("demo grid".into()))?;
         let street_id = heping.community.street_id;
         let plan: Vec<(Role, &str, &str, Vec<(ScopeKind, Id)>, String)> = vec![
-            (Role::Admin, "admin", "系统管理员", vec![], "系统配置与用户，不看居民信息".into()),
+            (
+                Role::Admin,
+                "admin",
+                "系统管理员",
+                vec![],
+                "系统配置与用户，不看居民信息".into(),
+            ),
             (
                 Role::StreetOfficer,
                 "jiedao",
@@ -570,7 +637,11 @@ impl App {
                 Role::GridLeader,
                 "wanggezhang.heping",
                 "网格长 吴建华",
-                heping_grids.iter().take(4).map(|g| (ScopeKind::Grid, g.grid.id)).collect(),
+                heping_grids
+                    .iter()
+                    .take(4)
+                    .map(|g| (ScopeKind::Grid, g.grid.id))
+                    .collect(),
                 format!("{}第一至第四网格", heping.community.name),
             ),
             (
@@ -608,7 +679,13 @@ impl App {
                 vec![(ScopeKind::Department, departments[0])],
                 "市政道路：派遣给本部门的事件".into(),
             ),
-            (Role::Resident, "jumin.demo", "居民 演示账号", vec![], "本人上报与公开事件".into()),
+            (
+                Role::Resident,
+                "jumin.demo",
+                "居民 演示账号",
+                vec![],
+                "本人上报与公开事件".into(),
+            ),
         ];
         let mut accounts = Vec::new();
         for (role, username, display, scopes, scope) in plan {

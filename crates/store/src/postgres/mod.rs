@@ -410,7 +410,11 @@ impl Store for PgStore {
         register::insert_households_bulk(&self.pool, households, audit).await
     }
 
-    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize> {
+    async fn insert_businesses_bulk(
+        &self,
+        businesses: Vec<BusinessRow>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize> {
         register::insert_businesses_bulk(&self.pool, businesses, audit).await
     }
 

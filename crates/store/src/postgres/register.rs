@@ -661,7 +661,11 @@ pub async fn insert_households_bulk(
     Ok(count)
 }
 
-pub async fn insert_businesses_bulk(pool: &PgPool, rows: Vec<BusinessRow>, e: AuditEntry) -> StoreResult<usize> {
+pub async fn insert_businesses_bulk(
+    pool: &PgPool,
+    rows: Vec<BusinessRow>,
+    e: AuditEntry,
+) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
     let n = rows.len();
     let mut tx = pool.begin().await?;

@@ -504,7 +504,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_businesses_bulk(&self, businesses: Vec<BusinessRow>, audit: AuditEntry) -> StoreResult<usize> {
+    async fn insert_businesses_bulk(
+        &self,
+        businesses: Vec<BusinessRow>,
+        audit: AuditEntry,
+    ) -> StoreResult<usize> {
         self.write(move |c| register::insert_businesses_bulk(c, &businesses, &audit))
             .await
     }

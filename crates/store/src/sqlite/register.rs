@@ -582,7 +582,9 @@ pub fn insert_households_bulk(
     for (h, members) in households {
         let id: Id = conn
             .prepare_cached(sql::INSERT_HOUSEHOLD)?
-            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| r.get(0))?;
+            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
+                r.get(0)
+            })?;
         for r in members {
             conn.prepare_cached(sql::INSERT_RESIDENT)?.query_row(
                 params![
@@ -612,7 +614,11 @@ pub fn insert_households_bulk(
     Ok(count)
 }
 
-pub fn insert_businesses_bulk(conn: &Connection, rows: &[BusinessRow], e: &AuditEntry) -> StoreResult<usize> {
+pub fn insert_businesses_bulk(
+    conn: &Connection,
+    rows: &[BusinessRow],
+    e: &AuditEntry,
+) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
     for b in rows {
         conn.prepare_cached(sql::INSERT_BUSINESS)?.query_row(
