@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use wangge_app::{App, AppError, FixedClock, ImportOptions, Located};
+use wangge_app::{App, AppError, FixedClock, ImportOptions, Located, Vault};
 use wangge_core::GeoPoint;
 use wangge_core::codes::GridCode;
 use wangge_geo::BoundaryProblem;
@@ -17,7 +17,13 @@ fn ts(s: &str) -> Timestamp {
 
 async fn app_at(db: &TestDb, now: &str) -> (Arc<App>, Arc<FixedClock>) {
     let clock = Arc::new(FixedClock::new(ts(now)));
-    let app = App::new(db.store.clone(), clock.clone()).await.unwrap();
+    let app = App::new(
+        db.store.clone(),
+        clock.clone(),
+        Vault::from_master_key(&[7; 32]),
+    )
+    .await
+    .unwrap();
     (app, clock)
 }
 
@@ -272,7 +278,7 @@ async fn a_redraw_must_start_after_the_current_version(db: &TestDb) {
 
 async fn export_then_import_changes_nothing(db: &TestDb) {
     let (app, _) = app_at(db, "2026-01-10T00:00:00Z").await;
-    let demo = app.load_demo().await.unwrap();
+    let demo = app.load_demo_geography().await.unwrap();
     assert_eq!(demo.grids, 16);
     let exported = app.export_boundaries(None).await.unwrap().to_string();
     let report = app
@@ -286,7 +292,7 @@ async fn export_then_import_changes_nothing(db: &TestDb) {
 
 async fn the_demo_is_a_living_community(db: &TestDb) {
     let (app, _) = app_at(db, "2026-01-10T00:00:00Z").await;
-    let report = app.load_demo().await.unwrap();
+    let report = app.load_demo_geography().await.unwrap();
     assert!(!report.already_loaded);
     assert_eq!(report.communities, 2);
     assert!(report.grids >= 12);
@@ -321,7 +327,7 @@ async fn the_demo_is_a_living_community(db: &TestDb) {
         .unwrap();
     assert_eq!(b13.building_use, wangge_core::org::BuildingUse::Mixed);
     // Loading twice is harmless.
-    assert!(app.load_demo().await.unwrap().already_loaded);
+    assert!(app.load_demo_geography().await.unwrap().already_loaded);
     assert_eq!(app.list_grids(None).await.unwrap().len(), report.grids);
 }
 

@@ -51,7 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/businesses/{id}/reveal", post(reveal_business))
 }
 
-fn body<T>(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
+fn body(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
     move |e| {
         ApiError::new(
             AppError::invalid(
@@ -141,7 +141,7 @@ pub async fn login(
     headers: HeaderMap,
     req: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = req.map_err(body::<LoginRequest>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let previous = cookie_in(&headers, SESSION_COOKIE);
     let ok = state
         .app
@@ -205,7 +205,7 @@ pub async fn change_password(
     ApiSession(session): ApiSession,
     req: Result<Json<PasswordRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Json(req) = req.map_err(body::<PasswordRequest>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     state
         .app
         .change_password(&session, &req.current_password, &req.new_password)
@@ -375,7 +375,7 @@ pub async fn create_household(
     ApiSession(s): ApiSession,
     req: Result<Json<NewHousehold>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let Json(req) = req.map_err(body::<NewHousehold>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let id = state
         .app
         .create_household(&s.actor, req.grid_id, req.dwelling_id, &req.address)
@@ -534,7 +534,7 @@ pub async fn create_resident(
     req: Result<Json<ResidentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let hid = id(&raw, Resource::Household, lang)?;
-    let Json(req) = req.map_err(body::<ResidentBody>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let id = state
         .app
         .create_resident(&s.actor, hid, &req.form())
@@ -573,7 +573,7 @@ pub async fn update_resident(
     req: Result<Json<ResidentBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let rid = id(&raw, Resource::Resident, lang)?;
-    let Json(req) = req.map_err(body::<ResidentBody>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let version = req.version.ok_or_else(|| {
         ApiError::new(
             AppError::invalid("version", "version is required", "缺少 version"),
@@ -617,7 +617,7 @@ pub async fn reveal_resident(
     req: Result<Json<RevealRequest>, JsonRejection>,
 ) -> Result<Json<RevealResponse>, ApiError> {
     let rid = id(&raw, Resource::Resident, lang)?;
-    let Json(req) = req.map_err(body::<RevealRequest>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let field = req.field.unwrap_or(SensitiveField::IdNumber);
     let value = state
         .app
@@ -739,7 +739,7 @@ pub async fn create_business(
     ApiSession(s): ApiSession,
     req: Result<Json<BusinessBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let Json(req) = req.map_err(body::<BusinessBody>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let grid = req.grid_id.ok_or_else(|| {
         ApiError::new(
             AppError::invalid("grid_id", "grid_id is required", "缺少 grid_id"),
@@ -783,7 +783,7 @@ pub async fn update_business(
     req: Result<Json<BusinessBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let bid = id(&raw, Resource::Business, lang)?;
-    let Json(req) = req.map_err(body::<BusinessBody>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let version = req.version.ok_or_else(|| {
         ApiError::new(
             AppError::invalid("version", "version is required", "缺少 version"),
@@ -810,7 +810,7 @@ pub async fn reveal_business(
     req: Result<Json<RevealRequest>, JsonRejection>,
 ) -> Result<Json<RevealResponse>, ApiError> {
     let bid = id(&raw, Resource::Business, lang)?;
-    let Json(req) = req.map_err(body::<RevealRequest>(lang))?;
+    let Json(req) = req.map_err(body(lang))?;
     let value = state
         .app
         .reveal_business_phone(&s.actor, bid, &req.reason)

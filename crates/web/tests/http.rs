@@ -9,13 +9,15 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use wangge_app::{App, FixedClock};
+use wangge_app::{App, FixedClock, Vault};
 use wangge_testkit::{TestDb, both_backends};
 
 async fn demo_router(db: &TestDb) -> Router {
     let clock = Arc::new(FixedClock::new("2026-11-29T09:00:00Z".parse().unwrap()));
-    let app = App::new(db.store.clone(), clock).await.unwrap();
-    app.load_demo().await.unwrap();
+    let app = App::new(db.store.clone(), clock, Vault::from_master_key(&[7; 32]))
+        .await
+        .unwrap();
+    app.load_demo_geography().await.unwrap();
     wangge_web::router(app)
 }
 

@@ -125,8 +125,8 @@ struct Person {
 
 fn given(d: &mut Dice, sex: Sex) -> &'static str {
     match sex {
-        Sex::M => *d.pick(GIVEN_MALE),
-        Sex::F => *d.pick(GIVEN_FEMALE),
+        Sex::M => GIVEN_MALE[d.below(GIVEN_MALE.len() as u64) as usize],
+        Sex::F => GIVEN_FEMALE[d.below(GIVEN_FEMALE.len() as u64) as usize],
     }
 }
 
@@ -611,7 +611,9 @@ impl App {
             .find(|g| g.grid.community_id != heping.community.id)
             .ok_or_else(|| AppError::Internal("demo grid".into()))?;
         let street_id = heping.community.street_id;
-        let plan: Vec<(Role, &str, &str, Vec<(ScopeKind, Id)>, String)> = vec![
+        /// Role, username, display name, assignments, scope in words.
+        type Plan<'a> = (Role, &'a str, &'a str, Vec<(ScopeKind, Id)>, String);
+        let plan: Vec<Plan<'_>> = vec![
             (
                 Role::Admin,
                 "admin",
