@@ -237,6 +237,37 @@ impl App {
             .await?)
     }
 
+    pub async fn update_household(
+        &self,
+        actor: &Actor,
+        id: Id,
+        address: &str,
+    ) -> Result<(), AppError> {
+        let scope = self.scope_for(actor, Action::Update).await?;
+        let address = address.trim();
+        if address.is_empty() || address.chars().count() > 120 {
+            return Err(AppError::invalid(
+                "address",
+                "an address of 1 to 120 characters",
+                "请填写地址（120 字以内）",
+            ));
+        }
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "household.update",
+            "household",
+        )
+        .record(id);
+        self.store
+            .update_household(&scope, id, address.to_owned(), audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => AppError::NotFound(Resource::Household),
+                other => other.into(),
+            })
+    }
+
     pub async fn residents(
         &self,
         actor: &Actor,

@@ -131,6 +131,14 @@ pub trait Store: Send + Sync + 'static {
         query: HouseholdQuery,
     ) -> StoreResult<Vec<Household>>;
     async fn household(&self, scope: &ScopeFilter, id: Id) -> StoreResult<Option<Household>>;
+    /// `NotFound` when out of scope or absent.
+    async fn update_household(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        address: String,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
 
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id>;
     /// `NotFound` when out of scope or absent, `Conflict` when `version` is stale.

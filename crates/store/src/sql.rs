@@ -162,18 +162,20 @@ macro_rules! resident_secrets_in_scope {
     };
 }
 
-/// Updates a resident in scope at the expected version ($17).
+/// Updates a resident at the expected version ($20), if in scope ($18
+/// grids, $19 birth cutoff). Parameters are numbered in order of first
+/// appearance, as SQLite binds them.
 macro_rules! update_resident_in_scope {
     ($in_scope:literal) => {
         concat!(
-            "UPDATE residents SET household_id = $4, grid_id = $5, name = $6, gender = $7, \
-                birth_date = $8, id_cipher = $9, id_blind = $10, id_masked = $11, \
-                phone_cipher = $12, phone_masked = $13, ethnicity = $14, residence_type = $15, \
-                relation = $16, political_status = $17, tags = $18, version = version + 1, \
-                updated_at = $19 \
-             WHERE grid_id ",
+            "UPDATE residents SET household_id = $1, grid_id = $2, name = $3, gender = $4, \
+                birth_date = $5, id_cipher = $6, id_blind = $7, id_masked = $8, \
+                phone_cipher = $9, phone_masked = $10, ethnicity = $11, residence_type = $12, \
+                relation = $13, political_status = $14, tags = $15, version = version + 1, \
+                updated_at = $16 \
+             WHERE id = $17 AND grid_id ",
             $in_scope,
-            " AND birth_date <= $2 AND id = $3 AND version = $20"
+            " AND birth_date <= $19 AND version = $20"
         )
     };
 }
@@ -219,6 +221,16 @@ macro_rules! household_in_scope {
             " FROM households h WHERE h.grid_id ",
             $in_scope,
             " AND h.id = $2"
+        )
+    };
+}
+
+/// Changes a household's address ($1, at $2) if it is in scope ($4).
+macro_rules! update_household_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "UPDATE households SET address = $1, updated_at = $2 WHERE id = $3 AND grid_id ",
+            $in_scope
         )
     };
 }
@@ -280,13 +292,13 @@ macro_rules! business_secrets_in_scope {
 macro_rules! update_business_in_scope {
     ($in_scope:literal) => {
         concat!(
-            "UPDATE businesses SET grid_id = $3, dwelling_id = $4, address = $5, name = $6, \
-                credit_code = $7, legal_rep = $8, phone_cipher = $9, phone_masked = $10, \
-                opening_date = $11, status = $12, app_status = $13, app_reason = $14, \
-                app_note = $15, version = version + 1, updated_at = $16 \
-             WHERE grid_id ",
+            "UPDATE businesses SET grid_id = $1, dwelling_id = $2, address = $3, name = $4, \
+                credit_code = $5, legal_rep = $6, phone_cipher = $7, phone_masked = $8, \
+                opening_date = $9, status = $10, app_status = $11, app_reason = $12, \
+                app_note = $13, version = version + 1, updated_at = $14 \
+             WHERE id = $15 AND grid_id ",
             $in_scope,
-            " AND id = $2 AND version = $17"
+            " AND version = $17"
         )
     };
 }
@@ -348,12 +360,12 @@ pub const ALL_USER_SCOPES: &str =
 pub const SET_PASSWORD: &str = "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL WHERE id = $3";
 pub const SET_DISABLED: &str = "UPDATE users SET disabled = $1 WHERE id = $2";
 pub const DELETE_USER_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
-/// Counts a failure; at the limit ($2) locks until $3 and starts counting anew.
+/// Counts a failure; at the limit ($1) locks until $2 and starts counting anew.
 pub const LOGIN_FAILED: &str = "\
     UPDATE users SET \
-        locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END, \
-        failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END \
-    WHERE id = $1 RETURNING locked_until";
+        locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
+        failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
+    WHERE id = $3 RETURNING locked_until";
 pub const LOGIN_SUCCEEDED: &str =
     "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1";
 pub const INSERT_SESSION: &str = "\

@@ -38,6 +38,7 @@ use crate::session::AppState;
         crate::api_register::change_password, crate::api_register::grid_buildings,
         crate::api_register::building, crate::api_register::list_households,
         crate::api_register::create_household, crate::api_register::household,
+        crate::api_register::update_household,
         crate::api_register::list_residents, crate::api_register::create_resident,
         crate::api_register::resident, crate::api_register::update_resident,
         crate::api_register::reveal_resident, crate::api_register::list_businesses,

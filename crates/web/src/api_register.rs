@@ -35,7 +35,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/households",
             get(list_households).post(create_household),
         )
-        .route("/api/v1/households/{id}", get(household))
+        .route(
+            "/api/v1/households/{id}",
+            get(household).put(update_household),
+        )
         .route("/api/v1/households/{id}/residents", post(create_resident))
         .route("/api/v1/residents", get(list_residents))
         .route("/api/v1/residents/{id}", get(resident).put(update_resident))
@@ -400,6 +403,32 @@ pub async fn household(
         .await
         .map_err(|e| ApiError::new(e, lang))?;
     Ok(Json(h.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HouseholdUpdate {
+    pub address: String,
+}
+
+/// Changes a household's address.
+#[utoipa::path(put, path = "/api/v1/households/{id}", params(("id" = i64, Path)), request_body = HouseholdUpdate, responses(
+    (status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn update_household(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+    req: Result<Json<HouseholdUpdate>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let hid = id(&raw, Resource::Household, lang)?;
+    let Json(req) = req.map_err(body(lang))?;
+    state
+        .app
+        .update_household(&s.actor, hid, &req.address)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- Residents

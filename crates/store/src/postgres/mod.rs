@@ -418,6 +418,16 @@ impl Store for PgStore {
         register::insert_businesses_bulk(&self.pool, businesses, audit).await
     }
 
+    async fn update_household(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        address: String,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::update_household(&self.pool, scope, id, address, audit).await
+    }
+
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
         register::insert_resident(&self.pool, row, audit).await
     }

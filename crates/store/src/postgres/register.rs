@@ -228,14 +228,13 @@ pub async fn update_resident(
     r: ResidentRow,
     e: AuditEntry,
 ) -> StoreResult<()> {
-    const SQL: &str = update_resident_in_scope!("= ANY($1)");
+    const SQL: &str = update_resident_in_scope!("= ANY($18)");
     let mut tx = pool.begin().await?;
-    let q = sqlx::query(SQL)
+    let changed = bind_resident(sqlx::query(SQL), r)
+        .bind(time::to_micros(e.at))
+        .bind(id)
         .bind(scope.grid_ids.clone())
         .bind(scope.birth_cutoff().to_owned())
-        .bind(id);
-    let changed = bind_resident(q, r)
-        .bind(time::to_micros(e.at))
         .bind(version)
         .execute(&mut *tx)
         .await?
@@ -337,11 +336,12 @@ pub async fn update_business(
     b: BusinessRow,
     e: AuditEntry,
 ) -> StoreResult<()> {
-    const SQL: &str = update_business_in_scope!("= ANY($1)");
+    const SQL: &str = update_business_in_scope!("= ANY($16)");
     let mut tx = pool.begin().await?;
-    let q = sqlx::query(SQL).bind(scope.grid_ids.clone()).bind(id);
-    let changed = bind_business(q, b)
+    let changed = bind_business(sqlx::query(SQL), b)
         .bind(time::to_micros(e.at))
+        .bind(id)
+        .bind(scope.grid_ids.clone())
         .bind(version)
         .execute(&mut *tx)
         .await?
@@ -527,9 +527,9 @@ pub async fn record_login_failure(
 ) -> StoreResult<Option<jiff::Timestamp>> {
     let mut tx = pool.begin().await?;
     let locked: Option<i64> = sqlx::query_scalar(sql::LOGIN_FAILED)
-        .bind(user_id)
         .bind(max)
         .bind(time::to_micros(lock_until))
+        .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
     append_audit(&mut tx, &e).await?;
@@ -678,4 +678,29 @@ pub async fn insert_businesses_bulk(
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(n)
+}
+
+pub async fn update_household(
+    pool: &PgPool,
+    scope: &ScopeFilter,
+    id: Id,
+    address: String,
+    e: AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_household_in_scope!("= ANY($4)");
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(SQL)
+        .bind(address)
+        .bind(time::to_micros(e.at))
+        .bind(id)
+        .bind(scope.grid_ids.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("household {id}")));
+    }
+    append_audit(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -513,6 +513,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn update_household(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        address: String,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.write(move |c| register::update_household(c, &scope, id, &address, &audit))
+            .await
+    }
+
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
         self.write(move |c| register::insert_resident(c, &row, &audit))
             .await

@@ -215,11 +215,8 @@ pub fn update_resident(
     r: &ResidentRow,
     e: &AuditEntry,
 ) -> StoreResult<()> {
-    const SQL: &str = update_resident_in_scope!("IN (SELECT value FROM json_each($1))");
+    const SQL: &str = update_resident_in_scope!("IN (SELECT value FROM json_each($18))");
     let changed = conn.prepare_cached(SQL)?.execute(params![
-        scope.grid_ids_json(),
-        scope.birth_cutoff(),
-        id,
         r.household_id,
         r.grid_id,
         r.name,
@@ -236,6 +233,9 @@ pub fn update_resident(
         r.political_status,
         r.tags,
         time::to_micros(e.at),
+        id,
+        scope.grid_ids_json(),
+        scope.birth_cutoff(),
         version
     ])?;
     if changed != 1 {
@@ -342,10 +342,8 @@ pub fn update_business(
     b: &BusinessRow,
     e: &AuditEntry,
 ) -> StoreResult<()> {
-    const SQL: &str = update_business_in_scope!("IN (SELECT value FROM json_each($1))");
+    const SQL: &str = update_business_in_scope!("IN (SELECT value FROM json_each($16))");
     let changed = conn.prepare_cached(SQL)?.execute(params![
-        scope.grid_ids_json(),
-        id,
         b.grid_id,
         b.dwelling_id,
         b.address,
@@ -360,6 +358,8 @@ pub fn update_business(
         b.app_reason,
         b.app_note,
         time::to_micros(e.at),
+        id,
+        scope.grid_ids_json(),
         version
     ])?;
     if changed != 1 {
@@ -507,7 +507,7 @@ pub fn record_login_failure(
 ) -> StoreResult<Option<jiff::Timestamp>> {
     let locked: Option<i64> = conn
         .prepare_cached(sql::LOGIN_FAILED)?
-        .query_row(params![user_id, max, time::to_micros(lock_until)], |r| {
+        .query_row(params![max, time::to_micros(lock_until), user_id], |r| {
             r.get(0)
         })?;
     append_audit(conn, e)?;
@@ -643,4 +643,115 @@ pub fn insert_businesses_bulk(
     }
     append_audit(conn, e)?;
     Ok(rows.len())
+}
+
+pub fn update_household(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+    address: &str,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_household_in_scope!("IN (SELECT value FROM json_each($4))");
+    let n = conn.prepare_cached(SQL)?.execute(params![
+        address,
+        time::to_micros(e.at),
+        id,
+        scope.grid_ids_json()
+    ])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("household {id}")));
+    }
+    append_audit(conn, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql;
+
+    /// SQLite numbers `$N` parameters by first appearance, so the shared
+    /// text only binds the same way on both backends if every statement
+    /// introduces `$1, $2, …` in order.
+    fn ascending(stmt: &str) -> Result<(), String> {
+        let mut seen: Vec<u32> = Vec::new();
+        let bytes = stmt.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'$' {
+                let digits: String = stmt[i + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(n) = digits.parse::<u32>() {
+                    if !seen.contains(&n) {
+                        if n as usize != seen.len() + 1 {
+                            return Err(format!("${n} appears before ${}: {stmt}", seen.len() + 1));
+                        }
+                        seen.push(n);
+                    }
+                }
+                i += digits.len();
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_statement_numbers_its_parameters_in_order() {
+        let statements = [
+            sql::LIST_GRIDS_OF_COMMUNITY,
+            sql::GRID_BY_ID,
+            sql::BOUNDARY_HISTORY,
+            sql::CURRENT_BOUNDARIES_OF_COMMUNITY,
+            sql::INSERT_DISTRICT,
+            sql::INSERT_STREET,
+            sql::INSERT_COMMUNITY,
+            sql::INSERT_GRID,
+            sql::RENAME_GRID,
+            sql::INSERT_BOUNDARY,
+            sql::CLOSE_BOUNDARY,
+            sql::INSERT_BUILDING,
+            sql::INSERT_UNIT,
+            sql::REASSIGN_BUILDING,
+            sql::BUILDINGS_OF_GRID,
+            sql::INSERT_RESIDENT,
+            sql::INSERT_HOUSEHOLD,
+            sql::INSERT_DWELLING,
+            sql::INSERT_BUSINESS,
+            sql::INSERT_USER,
+            sql::INSERT_USER_SCOPE,
+            sql::SET_PASSWORD,
+            sql::SET_DISABLED,
+            sql::LOGIN_FAILED,
+            sql::INSERT_SESSION,
+            sql::TOUCH_SESSION,
+            sql::INSERT_DEPARTMENT,
+            sql::INSERT_AUDIT,
+            sql::AUDIT_PAGE,
+            sql::DWELLING_GRID,
+            grids_in_units!(
+                "IN (SELECT value FROM json_each($1))",
+                "IN (SELECT value FROM json_each($2))",
+                "IN (SELECT value FROM json_each($3))"
+            ),
+            buildings_in_scope!("IN (SELECT value FROM json_each($1))"),
+            households_in_scope!("IN (SELECT value FROM json_each($1))"),
+            household_in_scope!("IN (SELECT value FROM json_each($1))"),
+            update_household_in_scope!("IN (SELECT value FROM json_each($4))"),
+            residents_in_scope!("IN (SELECT value FROM json_each($1))"),
+            resident_in_scope!("IN (SELECT value FROM json_each($1))"),
+            resident_by_blind_in_scope!("IN (SELECT value FROM json_each($1))"),
+            resident_secrets_in_scope!("IN (SELECT value FROM json_each($1))"),
+            update_resident_in_scope!("IN (SELECT value FROM json_each($18))"),
+            businesses_in_scope!("IN (SELECT value FROM json_each($1))"),
+            business_in_scope!("IN (SELECT value FROM json_each($1))"),
+            business_secrets_in_scope!("IN (SELECT value FROM json_each($1))"),
+            update_business_in_scope!("IN (SELECT value FROM json_each($16))"),
+        ];
+        for s in statements {
+            ascending(s).unwrap();
+        }
+        assert!(ascending("UPDATE t SET a = $2 WHERE id = $1").is_err());
+    }
 }

@@ -1,6 +1,8 @@
 //! HTTP in process, against a real database on both backends, with the demo
 //! community loaded.
 
+mod register;
+
 use std::sync::Arc;
 
 use axum::Router;
