@@ -12,6 +12,7 @@ fn wangge(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wangge"))
         .args(args)
         .env("WANGGE_DATABASE_URL", db_url)
+        .env("WANGGE_KEY", "07".repeat(32))
         .env("RUST_LOG", "warn")
         .output()
         .expect("run wangge")
@@ -111,7 +112,117 @@ async fn a_bad_boundary_file_names_each_feature_and_imports_nothing(db: &TestDb)
     );
 }
 
+async fn users_are_managed_from_the_command_line(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("test.key");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wangge"))
+            .args(args)
+            .env("WANGGE_DATABASE_URL", &db.url)
+            .env("WANGGE_KEY_FILE", &key)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let accounts = dir.path().join("accounts.json");
+    let out = run(&["demo", "--accounts-file", accounts.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: Value = serde_json::from_slice(&std::fs::read(&accounts).unwrap()).unwrap();
+    let roles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["role"].as_str().unwrap())
+        .collect();
+    for role in [
+        "admin",
+        "street_officer",
+        "community_secretary",
+        "grid_leader",
+        "grid_worker",
+        "unit_leader",
+        "volunteer",
+        "department_staff",
+        "resident",
+    ] {
+        assert!(roles.contains(&role), "no demo account for {role}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&accounts).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let printed = text(&out.stdout);
+    assert!(
+        printed.contains("wangge.heping02") && printed.contains("households"),
+        "{printed}"
+    );
+
+    let add = run(&[
+        "user",
+        "add",
+        "--username",
+        "li.mingfang",
+        "--role",
+        "grid_worker",
+        "--grid",
+        "34017100100103",
+        "--name",
+        "李明芳",
+    ]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    assert!(text(&add.stdout).contains("one-time password"));
+    let bad_role = run(&["user", "add", "--username", "x.y", "--role", "mayor"]);
+    assert!(!bad_role.status.success());
+    assert!(text(&bad_role.stderr).contains("unknown role"));
+    let no_scope = run(&["user", "add", "--username", "x.z", "--role", "grid_worker"]);
+    assert!(!no_scope.status.success(), "a grid worker needs a grid");
+    let unknown_grid = run(&[
+        "user",
+        "add",
+        "--username",
+        "x.w",
+        "--role",
+        "grid_worker",
+        "--grid",
+        "34017100100199",
+    ]);
+    assert!(text(&unknown_grid.stderr).contains("no grid with code"));
+
+    let list = text(&run(&["user", "list"]).stdout);
+    assert!(
+        list.contains("li.mingfang") && list.contains("grid_worker") && list.contains("active"),
+        "{list}"
+    );
+    let passwd = run(&["user", "passwd", "li.mingfang"]);
+    assert!(text(&passwd.stdout).contains("new one-time password"));
+    assert!(run(&["user", "disable", "li.mingfang"]).status.success());
+    assert!(text(&run(&["user", "list"]).stdout).contains("disabled"));
+    assert!(
+        run(&["user", "disable", "li.mingfang", "--enable"])
+            .status
+            .success()
+    );
+    assert!(!run(&["user", "passwd", "nobody.here"]).status.success());
+
+    let verify = run(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert!(
+        text(&verify.stdout).contains("audit log intact"),
+        "{}",
+        text(&verify.stdout)
+    );
+}
+
 both_backends!(
+    users_are_managed_from_the_command_line,
     demo_then_export_round_trips,
     a_bad_boundary_file_names_each_feature_and_imports_nothing,
 );

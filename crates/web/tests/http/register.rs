@@ -1135,7 +1135,238 @@ async fn no_plaintext_at_rest(db: &TestDb) {
     let _ = (w.r1, w.b1);
 }
 
+async fn form(router: &Router, uri: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The grid worker's path on her phone: sign in, find a resident, fix a
+/// record (with field errors first), reveal a number.
+async fn the_pages_of_the_register(db: &TestDb) {
+    let w = world(db).await;
+    let r = &w.router;
+    let to_login = call(r, Method::GET, "/my", &[], None).await;
+    assert_eq!(to_login.status, StatusCode::SEE_OTHER);
+    assert_eq!(to_login.headers[header::LOCATION], "/login?next=/my");
+
+    let page = call(r, Method::GET, "/login?next=/my", &[], None).await;
+    assert!(page.body.contains("登录"));
+    let login_csrf = hidden(&page.body, "_csrf");
+    let login_cookie = format!("wangge_login_csrf={login_csrf}");
+    let password = w.passwords["worker"].clone();
+    let forged = form(
+        r,
+        "/login",
+        &login_cookie,
+        &[
+            ("_csrf", "forged"),
+            ("username", "worker"),
+            ("password", &password),
+            ("next", "/my"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::UNAUTHORIZED,
+        "login form needs its CSRF token"
+    );
+    let wrong = form(
+        r,
+        "/login",
+        &login_cookie,
+        &[
+            ("_csrf", &login_csrf),
+            ("username", "worker"),
+            ("password", "nope-nope"),
+            ("next", "/my"),
+        ],
+    )
+    .await;
+    assert!(wrong.body.contains("用户名或密码不正确"));
+    let ok = form(
+        r,
+        "/login",
+        &login_cookie,
+        &[
+            ("_csrf", &login_csrf),
+            ("username", "worker"),
+            ("password", &password),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ok.headers[header::LOCATION],
+        "/my",
+        "never redirected off-site"
+    );
+    let cookie = session_cookie(&ok);
+
+    let my = call(r, Method::GET, "/my", &[("cookie", &cookie)], None).await;
+    assert!(my.body.contains("和平社区第一网格"), "{}", my.body);
+    assert!(
+        my.body.contains("一次性密码"),
+        "asks to change the one-time password"
+    );
+    let household = call(
+        r,
+        Method::GET,
+        &format!("/register/households/{}", w.h1),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(household.body.contains("李明芳") && household.body.contains("李雨桐"));
+    assert!(household.body.contains("未成年人"));
+    for s in secrets() {
+        assert!(!household.body.contains(&s));
+    }
+    let edit = call(
+        r,
+        Method::GET,
+        &format!("/register/residents/{}/edit", w.r1),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    let csrf = hidden(&edit.body, "_csrf");
+    let version = hidden(&edit.body, "version");
+    let fields = |id: &'static str, name: &'static str| {
+        vec![
+            ("name", name),
+            ("id_number", id),
+            ("phone", ""),
+            ("ethnicity", "汉族"),
+            ("residence_type", "registered"),
+            ("relation", "head"),
+            ("political_status", "party_member"),
+            ("tag", "dibao"),
+        ]
+    };
+    let path = format!("/register/residents/{}/edit", w.r1);
+    let mut bad = fields("340171198001010019", "李明芳");
+    bad.push(("_csrf", &csrf));
+    bad.push(("version", &version));
+    let shown = form(r, &path, &cookie, &bad).await;
+    assert_eq!(shown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        shown.body.contains("身份证号码校验位不正确"),
+        "field error in Chinese"
+    );
+    assert!(
+        shown.body.contains(r#"value="340171198001010019""#),
+        "what was typed is kept"
+    );
+    let mut no_csrf = fields("", "李明芳");
+    no_csrf.push(("version", &version));
+    assert_eq!(
+        form(r, &path, &cookie, &no_csrf).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut good = fields("", "李明芳（已核实）");
+    good.push(("_csrf", &csrf));
+    good.push(("version", &version));
+    let saved = form(r, &path, &cookie, &good).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let detail = call(
+        r,
+        Method::GET,
+        &format!("/register/residents/{}?saved=1", w.r1),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(
+        detail.body.contains("李明芳（已核实）")
+            && detail.body.contains("中共党员")
+            && detail.body.contains("低保")
+    );
+    assert!(detail.body.contains("已保存"));
+    let api = w
+        .get("worker", &format!("/api/v1/residents/{}", w.r1))
+        .await
+        .json();
+    assert_eq!(
+        api["phone"], "138****1111",
+        "an empty phone field keeps the number"
+    );
+    assert!(
+        api["id_number"]
+            .as_str()
+            .unwrap()
+            .ends_with(&secrets()[0][14..])
+    );
+
+    let revealed = form(
+        r,
+        &format!("/register/residents/{}/reveal", w.r1),
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("field", "id_number"),
+            ("reason", "核对低保材料"),
+        ],
+    )
+    .await;
+    assert!(revealed.body.contains(&secrets()[0]));
+    let other = call(
+        r,
+        Method::GET,
+        &format!("/register/residents/{}", w.r3),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let business = call(
+        r,
+        Method::GET,
+        &format!("/register/businesses/{}", w.b1),
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(
+        business.body.contains("身份证刚换领"),
+        "the reason and what to do"
+    );
+
+    let out = form(r, "/logout", &cookie, &[("_csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        call(r, Method::GET, "/my", &[("cookie", &cookie)], None)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
+
 both_backends!(
+    the_pages_of_the_register,
     the_access_matrix_holds,
     minors_need_the_stricter_permission,
     outputs_are_masked_and_reveals_audited,
