@@ -52,7 +52,9 @@ fn help_explains_every_command() {
 }
 
 async fn demo_then_export_round_trips(db: &TestDb) {
-    let out = wangge(&db.url, &["demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = dir.path().join("accounts.json");
+    let out = wangge(&db.url, &["demo", "--accounts-file", accounts.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("16 grids"),
@@ -62,7 +64,6 @@ async fn demo_then_export_round_trips(db: &TestDb) {
     let again = wangge(&db.url, &["demo"]);
     assert!(text(&again.stdout).contains("already loaded"));
 
-    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("grids.geojson");
     let out = wangge(&db.url, &["grids", "export", "-o", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
