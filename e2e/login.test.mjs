@@ -1,0 +1,83 @@
+// A grid worker signs in on a phone-sized screen and opens a resident's
+// page, in Debian's headless Chromium driven by playwright-core.
+//
+// WANGGE_URL       the running server (default http://127.0.0.1:18080)
+// WANGGE_ACCOUNTS  the demo's accounts file (JSON)
+// CHROMIUM         the browser (default /usr/bin/chromium)
+import { readFileSync, mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const base = process.env.WANGGE_URL ?? "http://127.0.0.1:18080";
+const accounts = JSON.parse(readFileSync(process.env.WANGGE_ACCOUNTS, "utf8"));
+const worker = accounts.find((a) => a.username === "wangge.heping02");
+const shots = process.env.WANGGE_SHOTS ?? "target/e2e";
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+let passed = 0;
+let failed = 0;
+async function step(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e.message}`);
+  }
+}
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+try {
+  await step("an anonymous visit to /my goes to the login page", async () => {
+    await page.goto(`${base}/my`);
+    expect(page.url().includes("/login"), `at ${page.url()}`);
+    expect((await page.locator("h1").textContent()).includes("登录"), "no login heading");
+  });
+  await step("a wrong password is refused in Chinese", async () => {
+    await page.fill('input[name="username"]', worker.username);
+    await page.fill('input[name="password"]', "not-the-password");
+    await page.click('button[type="submit"]');
+    expect((await page.locator('[role="alert"]').textContent()).includes("用户名或密码不正确"), "no error");
+  });
+  await step("the grid worker signs in and sees her grid", async () => {
+    await page.fill('input[name="username"]', worker.username);
+    await page.fill('input[name="password"]', worker.password);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/my$/);
+    expect((await page.content()).includes("和平社区第二网格"), "her grid is not listed");
+  });
+  await step("she walks grid → building → household → resident", async () => {
+    await page.click("text=和平社区第二网格");
+    await page.waitForURL(/\/register\/grids\//);
+    await page.locator("table.list a").first().click();
+    await page.waitForURL(/\/register\/buildings\//);
+    await page.locator("ul.rows a").first().click();
+    await page.waitForURL(/\/register\/households\//);
+    await page.locator("table.list a").first().click();
+    await page.waitForURL(/\/register\/residents\/\d+$/);
+    const masked = (await page.locator("#id-number").textContent()).trim();
+    expect(/^\d{3}\*{11}[\dX]{4}$/.test(masked), `ID not masked: ${masked}`);
+    await page.screenshot({ path: `${shots}/resident.png`, fullPage: true });
+  });
+  await step("a reveal with a reason shows the full number", async () => {
+    await page.click("summary");
+    await page.fill('input[name="reason"]', "核对帮扶材料");
+    await page.click('form[action$="/reveal"] button');
+    const full = (await page.locator("#revealed").textContent()).trim();
+    expect(/^\d{17}[\dX]$/.test(full), `not a full ID: ${full}`);
+  });
+} finally {
+  await browser.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
