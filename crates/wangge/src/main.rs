@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
-use wangge_app::{App, AppError, ImportOptions, SystemClock, UserSpec, Vault};
+use wangge_app::{App, AppError, AuthConfig, ImportOptions, SystemClock, UserSpec, Vault};
 use wangge_core::policy::Role;
 use wangge_core::{Lang, Localized};
 use wangge_store::ScopeKind;
@@ -68,6 +68,15 @@ enum Command {
         /// Mark cookies Secure even without X-Forwarded-Proto (TLS in front of wangge).
         #[arg(long, env = "WANGGE_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Minutes without activity after which a session ends.
+        #[arg(long, env = "WANGGE_IDLE_TIMEOUT_MINUTES", default_value_t = 30)]
+        idle_timeout_minutes: i64,
+        /// Failed logins in a row that lock an account.
+        #[arg(long, env = "WANGGE_MAX_FAILED_LOGINS", default_value_t = 5)]
+        max_failed_logins: i64,
+        /// Minutes an account stays locked.
+        #[arg(long, env = "WANGGE_LOCKOUT_MINUTES", default_value_t = 30)]
+        lockout_minutes: i64,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -243,7 +252,11 @@ struct Opened {
     database_url: String,
 }
 
-async fn open_app(database_url: &str, key_file: Option<&PathBuf>) -> Result<Opened> {
+async fn open_app(
+    database_url: &str,
+    key_file: Option<&PathBuf>,
+    auth: AuthConfig,
+) -> Result<Opened> {
     tracing::info!(database = %redact_url(database_url), "opening database");
     let store = wangge_store::connect(database_url, &StoreOptions::default())
         .await
@@ -253,7 +266,7 @@ async fn open_app(database_url: &str, key_file: Option<&PathBuf>) -> Result<Open
         .unwrap_or_else(|| beside_database(database_url, "wangge.key"));
     let vault = Vault::load(std::env::var("WANGGE_KEY").ok().as_deref(), &key_path)
         .context("cannot load the encryption key")?;
-    let app = App::new(store, Arc::new(SystemClock), vault)
+    let app = App::with_auth(store, Arc::new(SystemClock), vault, auth)
         .await
         .map_err(|e| anyhow::anyhow!(e.localized(Lang::En)))?;
     Ok(Opened {
@@ -277,7 +290,25 @@ async fn run(cli: Cli) -> Result<()> {
         .or(config.database_url)
         .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
     let key_file = cli.global.key_file.or(config.key_file);
-    let opened = open_app(&database_url, key_file.as_ref()).await?;
+    let auth = match &cli.command {
+        Command::Serve {
+            idle_timeout_minutes,
+            max_failed_logins,
+            lockout_minutes,
+            ..
+        } => {
+            if *idle_timeout_minutes < 1 || *max_failed_logins < 1 || *lockout_minutes < 0 {
+                bail!("idle timeout and failed-login limit must be at least 1, lockout at least 0");
+            }
+            AuthConfig {
+                idle_timeout: jiff::SignedDuration::from_mins(*idle_timeout_minutes),
+                max_failed_logins: *max_failed_logins,
+                lockout: jiff::SignedDuration::from_mins(*lockout_minutes),
+            }
+        }
+        _ => AuthConfig::default(),
+    };
+    let opened = open_app(&database_url, key_file.as_ref(), auth).await?;
     let app = opened.app.clone();
 
     match cli.command {
@@ -296,6 +327,7 @@ async fn run(cli: Cli) -> Result<()> {
             demo,
             accounts_file,
             secure_cookies,
+            ..
         } => {
             let listen = listen
                 .or(config.listen)

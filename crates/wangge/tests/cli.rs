@@ -54,7 +54,10 @@ fn help_explains_every_command() {
 async fn demo_then_export_round_trips(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let accounts = dir.path().join("accounts.json");
-    let out = wangge(&db.url, &["demo", "--accounts-file", accounts.to_str().unwrap()]);
+    let out = wangge(
+        &db.url,
+        &["demo", "--accounts-file", accounts.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("16 grids"),
