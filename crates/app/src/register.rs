@@ -8,15 +8,17 @@
 
 use serde::Serialize;
 use serde_json::json;
+use wangge_core::org::BuildingUse;
 use wangge_core::org::{Building, Id, Unit};
 use wangge_core::policy::{Action, Actor, register_scope};
 use wangge_core::register::{
     Business, BusinessForm, BusinessInput, Dwelling, FieldError, Household, Resident, ResidentForm,
     ResidentInput, adult_born_on_or_before,
 };
+use wangge_core::{GeoPoint, Lang, Localized};
 use wangge_store::{
-    AuditEntry, BusinessQuery, BusinessRow, HouseholdQuery, HouseholdRow, ResidentQuery,
-    ResidentRow, ScopeFilter, StoreError,
+    AuditEntry, BuildingChange, BusinessQuery, BusinessRow, HouseholdQuery, HouseholdRow,
+    NewBuilding, NewUnit, ResidentQuery, ResidentRow, ScopeFilter, StoreError,
 };
 
 use crate::App;
@@ -59,6 +61,27 @@ pub struct ResidentView {
     pub resident: Resident,
     pub age: i16,
     pub is_minor: bool,
+}
+
+/// A new building as sent.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct BuildingForm {
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub floors: i64,
+    pub building_use: String,
+    pub units: Vec<UnitForm>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct UnitForm {
+    pub floors: i64,
+    pub dwellings_per_floor: i64,
 }
 
 /// Which sensitive field to reveal.
@@ -606,6 +629,211 @@ impl App {
         .detail(json!({ "field": BUSINESS_PHONE_FIELD, "reason": reason }));
         self.store.append_audit(audit).await?;
         Ok(value)
+    }
+
+    /// Registers a building (with its units) in a grid of the actor's scope;
+    /// its position must lie in that grid.
+    pub async fn create_building(
+        &self,
+        actor: &Actor,
+        grid_id: Id,
+        form: &BuildingForm,
+    ) -> Result<Id, AppError> {
+        let scope = self.scope_for(actor, Action::Create).await?;
+        if !scope.grid_ids.contains(&grid_id) {
+            return Err(AppError::NotFound(Resource::Grid));
+        }
+        let grid = self
+            .store
+            .grid(grid_id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Grid))?;
+        let mut errors = Vec::new();
+        let number = form.number.trim().to_owned();
+        if number.is_empty() || number.chars().count() > 10 {
+            errors.push(FieldError::new(
+                "number",
+                "a building number of 1 to 10 characters",
+                "请填写楼栋号（10 字以内）",
+            ));
+        }
+        let use_ = BuildingUse::parse(&form.building_use);
+        if use_.is_none() {
+            errors.push(FieldError::new(
+                "building_use",
+                "residential, commercial, mixed or public",
+                "用途应为住宅、商业、商住或公共",
+            ));
+        }
+        if !(1..=200).contains(&form.floors) {
+            errors.push(FieldError::new(
+                "floors",
+                "1 to 200 floors",
+                "层数应为 1 至 200",
+            ));
+        }
+        if form.units.is_empty()
+            || form.units.iter().any(|u| {
+                !(1..=200).contains(&u.floors) || !(1..=20).contains(&u.dwellings_per_floor)
+            })
+        {
+            errors.push(FieldError::new(
+                "units",
+                "at least one unit, each with 1 to 200 floors and 1 to 20 dwellings per floor",
+                "至少一个单元，每单元 1 至 200 层、每层 1 至 20 户",
+            ));
+        }
+        let location = match GeoPoint::new(form.lon, form.lat) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    "location",
+                    e.to_string(),
+                    e.localized(Lang::Zh),
+                ));
+                None
+            }
+        };
+        if let Some(p) = location {
+            let inside = matches!(self.locate(p, None).await?, crate::Located::Inside { grid } if grid.grid.id == grid_id);
+            if !inside {
+                errors.push(FieldError::new(
+                    "location",
+                    "this position is not in the grid",
+                    "该位置不在此网格内",
+                ));
+            }
+        }
+        let (Some(building_use), Some(location), true) = (use_, location, errors.is_empty()) else {
+            return Err(AppError::InvalidFields(errors));
+        };
+        let name = if form.name.trim().is_empty() {
+            format!("{number}栋")
+        } else {
+            form.name.trim().to_owned()
+        };
+        let building = NewBuilding {
+            community_id: grid.grid.community_id,
+            grid_id,
+            number,
+            name,
+            address: form.address.trim().to_owned(),
+            location,
+            floors: form.floors,
+            building_use,
+            units: form
+                .units
+                .iter()
+                .enumerate()
+                .map(|(i, u)| NewUnit {
+                    number: i as i64 + 1,
+                    floors: u.floors,
+                    dwellings_per_floor: u.dwellings_per_floor,
+                })
+                .collect(),
+        };
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "building.create",
+            "building",
+        )
+        .detail(json!({ "grid_id": grid_id }));
+        self.store
+            .insert_building(building, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => AppError::InvalidFields(vec![FieldError::new(
+                    "number",
+                    "this building number is taken in the community",
+                    "本社区已有此楼栋号",
+                )]),
+                other => other.into(),
+            })
+    }
+
+    pub async fn update_building(
+        &self,
+        actor: &Actor,
+        id: Id,
+        name: &str,
+        address: &str,
+        floors: i64,
+        building_use: &str,
+    ) -> Result<(), AppError> {
+        let scope = self.scope_for(actor, Action::Update).await?;
+        let current = self
+            .store
+            .building(id)
+            .await?
+            .filter(|b| scope.grid_ids.contains(&b.grid_id))
+            .ok_or(AppError::NotFound(Resource::Building))?;
+        let Some(use_) = BuildingUse::parse(building_use) else {
+            return Err(AppError::invalid(
+                "building_use",
+                "residential, commercial, mixed or public",
+                "用途应为住宅、商业、商住或公共",
+            ));
+        };
+        if !(1..=200).contains(&floors) || name.trim().is_empty() {
+            return Err(AppError::invalid(
+                "floors",
+                "a name and 1 to 200 floors",
+                "请填写名称，层数应为 1 至 200",
+            ));
+        }
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "building.update",
+            "building",
+        )
+        .record(id);
+        self.store
+            .update_building(
+                &scope,
+                id,
+                current.grid_id,
+                BuildingChange {
+                    name: name.trim().to_owned(),
+                    address: address.trim().to_owned(),
+                    floors,
+                    building_use: use_.as_str().to_owned(),
+                },
+                audit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => AppError::NotFound(Resource::Building),
+                other => other.into(),
+            })
+    }
+
+    /// Takes a resident off the register (moved away, deceased), with the
+    /// reason in the audit log.
+    pub async fn delete_resident(
+        &self,
+        actor: &Actor,
+        id: Id,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let reason = check_reason(reason)?;
+        let scope = self.scope_for(actor, Action::Update).await?;
+        let r = self
+            .store
+            .resident(&scope, id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Resident))?;
+        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "resident.delete", "resident")
+            .record(id)
+            .detail(json!({ "reason": reason, "household_id": r.household_id, "id_number": r.id_number_masked }));
+        self.store
+            .delete_resident(&scope, id, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => AppError::NotFound(Resource::Resident),
+                other => other.into(),
+            })
     }
 
     /// Buildings of a grid in the actor's scope.

@@ -32,9 +32,10 @@ use wangge_core::register::{Business, Dwelling, Household, Resident};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::{
-    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUnit, NewUser, OrgNames,
-    ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord, UserRecord,
+    BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery, BusinessRow,
+    Department, HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUnit,
+    NewUser, OrgNames, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord,
+    UserRecord,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts buildings with their units, atomically; returns their ids.
     async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>>;
+    /// Inserts one building with its units, audited.
+    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id>;
+    /// Changes name, address, floors and use of a building in scope.
+    async fn update_building(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        grid_id: Id,
+        change: BuildingChange,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
     async fn buildings_of_grid(&self, grid_id: Id) -> StoreResult<Vec<Building>>;
     async fn all_buildings(&self) -> StoreResult<Vec<Building>>;
     async fn building(&self, id: Id) -> StoreResult<Option<Building>>;
@@ -148,6 +160,13 @@ pub trait Store: Send + Sync + 'static {
         id: Id,
         version: i64,
         row: ResidentRow,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Removes a resident in scope from the register (moved away, deceased).
+    async fn delete_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
         audit: AuditEntry,
     ) -> StoreResult<()>;
     async fn residents(

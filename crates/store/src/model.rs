@@ -295,3 +295,12 @@ pub struct Department {
     pub code: String,
     pub name: String,
 }
+
+/// The describable parts of a building (its place and units stay).
+#[derive(Debug, Clone)]
+pub struct BuildingChange {
+    pub name: String,
+    pub address: String,
+    pub floors: i64,
+    pub building_use: String,
+}

@@ -393,3 +393,25 @@ pub const DWELLING_GRID: &str = "\
     SELECT b.grid_id FROM dwellings d \
     JOIN units u ON u.id = d.unit_id JOIN buildings b ON b.id = u.building_id \
     WHERE d.id = $1";
+
+/// Deletes a resident in scope ($2 grids, $3 birth cutoff).
+macro_rules! delete_resident_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "DELETE FROM residents WHERE id = $1 AND grid_id ",
+            $in_scope,
+            " AND birth_date <= $3"
+        )
+    };
+}
+
+/// Changes a building's description if its grid is in scope ($7).
+macro_rules! update_building_in_scope {
+    ($in_scope:literal) => {
+        concat!(
+            "UPDATE buildings SET name = $1, address = $2, floors = $3, building_use = $4 \
+             WHERE id = $5 AND grid_id = $6 AND grid_id ",
+            $in_scope
+        )
+    };
+}

@@ -36,6 +36,8 @@ use crate::session::AppState;
         health, list_communities, list_grids, get_grid, locate,
         crate::api_register::login, crate::api_register::logout, crate::api_register::me,
         crate::api_register::change_password, crate::api_register::grid_buildings,
+        crate::api_register::create_building, crate::api_register::update_building,
+        crate::api_register::delete_resident,
         crate::api_register::building, crate::api_register::list_households,
         crate::api_register::create_household, crate::api_register::household,
         crate::api_register::update_household,

@@ -29,8 +29,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/auth/password", post(change_password))
-        .route("/api/v1/grids/{id}/buildings", get(grid_buildings))
-        .route("/api/v1/buildings/{id}", get(building))
+        .route(
+            "/api/v1/grids/{id}/buildings",
+            get(grid_buildings).post(create_building),
+        )
+        .route("/api/v1/buildings/{id}", get(building).put(update_building))
         .route(
             "/api/v1/households",
             get(list_households).post(create_household),
@@ -41,7 +44,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/households/{id}/residents", post(create_resident))
         .route("/api/v1/residents", get(list_residents))
-        .route("/api/v1/residents/{id}", get(resident).put(update_resident))
+        .route(
+            "/api/v1/residents/{id}",
+            get(resident).put(update_resident).delete(delete_resident),
+        )
         .route("/api/v1/residents/{id}/reveal", post(reveal_resident))
         .route(
             "/api/v1/businesses",
@@ -298,6 +304,105 @@ pub async fn building(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUnitBody {
+    pub floors: i64,
+    pub dwellings_per_floor: i64,
+}
+
+/// A building to register; its position must lie in the grid.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewBuildingBody {
+    /// The number painted on it, unique in the community (e.g. `13`).
+    pub number: String,
+    /// Default: `{number}栋`.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub floors: i64,
+    /// `residential`, `commercial`, `mixed` or `public`.
+    pub building_use: String,
+    /// Units numbered 1, 2, … in this order.
+    pub units: Vec<NewUnitBody>,
+}
+
+/// Registers a building with its units in a grid of the caller's scope.
+#[utoipa::path(post, path = "/api/v1/grids/{id}/buildings", params(("id" = i64, Path)), request_body = NewBuildingBody, responses(
+    (status = 201, body = Created), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn create_building(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+    req: Result<Json<NewBuildingBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let grid = id(&raw, Resource::Grid, lang)?;
+    let Json(b) = req.map_err(body(lang))?;
+    let form = wangge_app::register::BuildingForm {
+        number: b.number,
+        name: b.name,
+        address: b.address,
+        lon: b.lon,
+        lat: b.lat,
+        floors: b.floors,
+        building_use: b.building_use,
+        units: b
+            .units
+            .into_iter()
+            .map(|u| wangge_app::register::UnitForm {
+                floors: u.floors,
+                dwellings_per_floor: u.dwellings_per_floor,
+            })
+            .collect(),
+    };
+    let id = state
+        .app
+        .create_building(&s.actor, grid, &form)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BuildingUpdate {
+    pub name: String,
+    pub address: String,
+    pub floors: i64,
+    pub building_use: String,
+}
+
+/// Changes a building's name, address, floors and use.
+#[utoipa::path(put, path = "/api/v1/buildings/{id}", params(("id" = i64, Path)), request_body = BuildingUpdate, responses(
+    (status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn update_building(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+    req: Result<Json<BuildingUpdate>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let bid = id(&raw, Resource::Building, lang)?;
+    let Json(b) = req.map_err(body(lang))?;
+    state
+        .app
+        .update_building(
+            &s.actor,
+            bid,
+            &b.name,
+            &b.address,
+            b.floors,
+            &b.building_use,
+        )
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- Households
@@ -612,6 +717,33 @@ pub async fn update_resident(
     state
         .app
         .update_resident(&s.actor, rid, version, &req.form())
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteRequest {
+    /// Why the resident leaves the register (moved away, deceased …); audited.
+    pub reason: String,
+}
+
+/// Takes a resident off the register, with a reason.
+#[utoipa::path(delete, path = "/api/v1/residents/{id}", params(("id" = i64, Path)), request_body = DeleteRequest, responses(
+    (status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn delete_resident(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+    req: Result<Json<DeleteRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let rid = id(&raw, Resource::Resident, lang)?;
+    let Json(req) = req.map_err(body(lang))?;
+    state
+        .app
+        .delete_resident(&s.actor, rid, &req.reason)
         .await
         .map_err(|e| ApiError::new(e, lang))?;
     Ok(StatusCode::NO_CONTENT)

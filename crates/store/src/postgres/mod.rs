@@ -428,6 +428,30 @@ impl Store for PgStore {
         register::update_household(&self.pool, scope, id, address, audit).await
     }
 
+    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id> {
+        register::insert_building(&self.pool, building, audit).await
+    }
+
+    async fn update_building(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        grid_id: Id,
+        change: crate::model::BuildingChange,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::update_building(&self.pool, scope, id, grid_id, change, audit).await
+    }
+
+    async fn delete_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        register::delete_resident(&self.pool, scope, id, audit).await
+    }
+
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
         register::insert_resident(&self.pool, row, audit).await
     }

@@ -704,3 +704,87 @@ pub async fn update_household(
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn insert_building(
+    pool: &PgPool,
+    b: crate::model::NewBuilding,
+    e: AuditEntry,
+) -> StoreResult<Id> {
+    let mut tx = pool.begin().await?;
+    let id: Id = sqlx::query_scalar(sql::INSERT_BUILDING)
+        .bind(b.community_id)
+        .bind(b.grid_id)
+        .bind(&b.number)
+        .bind(&b.name)
+        .bind(&b.address)
+        .bind(b.location.lon)
+        .bind(b.location.lat)
+        .bind(b.floors)
+        .bind(b.building_use.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    for u in &b.units {
+        sqlx::query(sql::INSERT_UNIT)
+            .bind(id)
+            .bind(u.number)
+            .bind(u.floors)
+            .bind(u.dwellings_per_floor)
+            .execute(&mut *tx)
+            .await?;
+    }
+    append_audit(&mut tx, &e.record(id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_building(
+    pool: &PgPool,
+    scope: &ScopeFilter,
+    id: Id,
+    grid_id: Id,
+    c: crate::model::BuildingChange,
+    e: AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_building_in_scope!("= ANY($7)");
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(SQL)
+        .bind(c.name)
+        .bind(c.address)
+        .bind(c.floors)
+        .bind(c.building_use)
+        .bind(id)
+        .bind(grid_id)
+        .bind(scope.grid_ids.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("building {id}")));
+    }
+    append_audit(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete_resident(
+    pool: &PgPool,
+    scope: &ScopeFilter,
+    id: Id,
+    e: AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = delete_resident_in_scope!("= ANY($2)");
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(SQL)
+        .bind(id)
+        .bind(scope.grid_ids.clone())
+        .bind(scope.birth_cutoff().to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("resident {id}")));
+    }
+    append_audit(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(())
+}

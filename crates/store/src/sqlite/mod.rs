@@ -525,6 +525,35 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| register::insert_building(c, &building, &audit))
+            .await
+    }
+
+    async fn update_building(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        grid_id: Id,
+        change: crate::model::BuildingChange,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.write(move |c| register::update_building(c, &scope, id, grid_id, &change, &audit))
+            .await
+    }
+
+    async fn delete_resident(
+        &self,
+        scope: &ScopeFilter,
+        id: Id,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.write(move |c| register::delete_resident(c, &scope, id, &audit))
+            .await
+    }
+
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
         self.write(move |c| register::insert_resident(c, &row, &audit))
             .await

@@ -665,6 +665,79 @@ pub fn update_household(
     append_audit(conn, e)
 }
 
+pub fn insert_building(
+    conn: &Connection,
+    b: &crate::model::NewBuilding,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_BUILDING)?.query_row(
+        params![
+            b.community_id,
+            b.grid_id,
+            b.number,
+            b.name,
+            b.address,
+            b.location.lon,
+            b.location.lat,
+            b.floors,
+            b.building_use.as_str()
+        ],
+        |r| r.get(0),
+    )?;
+    for u in &b.units {
+        conn.prepare_cached(sql::INSERT_UNIT)?.execute(params![
+            id,
+            u.number,
+            u.floors,
+            u.dwellings_per_floor
+        ])?;
+    }
+    append_audit(conn, &e.clone().record(id))?;
+    Ok(id)
+}
+
+pub fn update_building(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+    grid_id: Id,
+    c: &crate::model::BuildingChange,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = update_building_in_scope!("IN (SELECT value FROM json_each($7))");
+    let n = conn.prepare_cached(SQL)?.execute(params![
+        c.name,
+        c.address,
+        c.floors,
+        c.building_use,
+        id,
+        grid_id,
+        scope.grid_ids_json()
+    ])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("building {id}")));
+    }
+    append_audit(conn, e)
+}
+
+pub fn delete_resident(
+    conn: &Connection,
+    scope: &ScopeFilter,
+    id: Id,
+    e: &AuditEntry,
+) -> StoreResult<()> {
+    const SQL: &str = delete_resident_in_scope!("IN (SELECT value FROM json_each($2))");
+    let n = conn.prepare_cached(SQL)?.execute(params![
+        id,
+        scope.grid_ids_json(),
+        scope.birth_cutoff()
+    ])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("resident {id}")));
+    }
+    append_audit(conn, e)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sql;
@@ -748,6 +821,8 @@ mod tests {
             business_in_scope!("IN (SELECT value FROM json_each($1))"),
             business_secrets_in_scope!("IN (SELECT value FROM json_each($1))"),
             update_business_in_scope!("IN (SELECT value FROM json_each($16))"),
+            delete_resident_in_scope!("IN (SELECT value FROM json_each($2))"),
+            update_building_in_scope!("IN (SELECT value FROM json_each($7))"),
         ];
         for s in statements {
             ascending(s).unwrap();

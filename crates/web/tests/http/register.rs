@@ -1365,7 +1365,117 @@ async fn the_pages_of_the_register(db: &TestDb) {
     );
 }
 
+async fn buildings_are_added_and_residents_leave(db: &TestDb) {
+    let w = world(db).await;
+    let grid = w
+        .get("worker", &format!("/api/v1/grids/{}", w.grid1))
+        .await
+        .json();
+    let b0 = &grid["buildings"][0];
+    let (lat, lon) = (
+        b0["lat"].as_f64().unwrap() + 0.00002,
+        b0["lon"].as_f64().unwrap() + 0.00002,
+    );
+    let body = |number: &str, lat: f64, lon: f64| {
+        json!({"number": number, "address": "和平路 99 号", "lat": lat, "lon": lon, "floors": 6,
+               "building_use": "residential", "units": [{"floors": 6, "dwellings_per_floor": 2}, {"floors": 6, "dwellings_per_floor": 2}]})
+    };
+    let path = format!("/api/v1/grids/{}/buildings", w.grid1);
+    let created = w
+        .as_user("worker", Method::POST, &path, Some(body("99", lat, lon)))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let detail = w
+        .get("worker", &format!("/api/v1/buildings/{id}"))
+        .await
+        .json();
+    assert_eq!(detail["name"], "99栋");
+    assert_eq!(detail["units"].as_array().unwrap().len(), 2);
+    let again = w
+        .as_user("worker", Method::POST, &path, Some(body("99", lat, lon)))
+        .await;
+    assert_eq!(again.json()["error"]["field"], "number");
+    let away = w
+        .as_user(
+            "worker",
+            Method::POST,
+            &path,
+            Some(body("100", 39.9, 116.4)),
+        )
+        .await;
+    assert_eq!(away.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(away.json()["error"]["field"], "location");
+    let street = w
+        .as_user("street", Method::POST, &path, Some(body("101", lat, lon)))
+        .await;
+    assert_eq!(
+        street.status,
+        StatusCode::NOT_FOUND,
+        "street officers read only"
+    );
+    let update = json!({"name": "99栋（新建）", "address": "和平路 99 号", "floors": 7, "building_use": "mixed"});
+    let r = w
+        .as_user(
+            "worker",
+            Method::PUT,
+            &format!("/api/v1/buildings/{id}"),
+            Some(update.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.get("worker", &format!("/api/v1/buildings/{id}"))
+            .await
+            .json()["floors"],
+        7
+    );
+    let r = w
+        .as_user(
+            "worker2",
+            Method::PUT,
+            &format!("/api/v1/buildings/{id}"),
+            Some(update),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another grid's worker");
+
+    let path = format!("/api/v1/residents/{}", w.r1);
+    let no_reason = w
+        .as_user("worker", Method::DELETE, &path, Some(json!({"reason": ""})))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let street = w
+        .as_user(
+            "street",
+            Method::DELETE,
+            &path,
+            Some(json!({"reason": "迁出"})),
+        )
+        .await;
+    assert_eq!(street.status, StatusCode::NOT_FOUND);
+    let gone = w
+        .as_user(
+            "worker",
+            Method::DELETE,
+            &path,
+            Some(json!({"reason": "已迁出本市"})),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(w.get("worker", &path).await.status, StatusCode::NOT_FOUND);
+    let log = w.app.store().audit_records(0, 1000).await.unwrap();
+    let entry = log.iter().find(|r| r.action == "resident.delete").unwrap();
+    assert!(entry.detail.contains("已迁出本市"));
+    assert!(
+        !entry.detail.contains(&secrets()[0]),
+        "the audit log keeps only the masked number"
+    );
+    assert!(log.iter().any(|r| r.action == "building.create"));
+}
+
 both_backends!(
+    buildings_are_added_and_residents_leave,
     the_pages_of_the_register,
     the_access_matrix_holds,
     minors_need_the_stricter_permission,
