@@ -68,6 +68,15 @@ const PROVINCES: &[&str] = &[
     "81", "82",
 ];
 
+/// A code as typed, without spaces and in upper case (`x` → `X`).
+pub(crate) fn compact_upper(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 fn check_digits(kind: CodeKind, s: &str, expected: usize) -> Result<(), CodeError> {
     let actual = s.chars().count();
     if actual != expected {

@@ -72,11 +72,7 @@ pub struct CreditCode(String);
 impl CreditCode {
     /// Parses a code; spaces are ignored and lowercase letters accepted.
     pub fn parse(input: &str) -> Result<Self, CreditCodeError> {
-        let s: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let s = crate::codes::compact_upper(input);
         let n = s.chars().count();
         if n != 18 {
             return Err(CreditCodeError::WrongLength(n));

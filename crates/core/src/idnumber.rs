@@ -77,11 +77,7 @@ pub fn check_char(first17: &[u8]) -> u8 {
 impl IdNumber {
     /// Parses an ID number; spaces are ignored and a lowercase `x` accepted.
     pub fn parse(input: &str) -> Result<Self, IdNumberError> {
-        let s: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let s = crate::codes::compact_upper(input);
         let n = s.chars().count();
         if n != 18 {
             return Err(IdNumberError::WrongLength(n));

@@ -301,28 +301,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await?;
         let mut ids = Vec::with_capacity(buildings.len());
         for b in &buildings {
-            let id: Id = sqlx::query_scalar(sql::INSERT_BUILDING)
-                .bind(b.community_id)
-                .bind(b.grid_id)
-                .bind(&b.number)
-                .bind(&b.name)
-                .bind(&b.address)
-                .bind(b.location.lon)
-                .bind(b.location.lat)
-                .bind(b.floors)
-                .bind(b.building_use.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-            for u in &b.units {
-                sqlx::query(sql::INSERT_UNIT)
-                    .bind(id)
-                    .bind(u.number)
-                    .bind(u.floors)
-                    .bind(u.dwellings_per_floor)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            ids.push(id);
+            ids.push(register::insert_building_row(&mut tx, b).await?);
         }
         tx.commit().await?;
         Ok(ids)

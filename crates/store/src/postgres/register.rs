@@ -705,12 +705,11 @@ pub async fn update_household(
     Ok(())
 }
 
-pub async fn insert_building(
-    pool: &PgPool,
-    b: crate::model::NewBuilding,
-    e: AuditEntry,
+/// Inserts a building and its units inside a transaction.
+pub async fn insert_building_row(
+    tx: &mut Transaction<'_, Postgres>,
+    b: &crate::model::NewBuilding,
 ) -> StoreResult<Id> {
-    let mut tx = pool.begin().await?;
     let id: Id = sqlx::query_scalar(sql::INSERT_BUILDING)
         .bind(b.community_id)
         .bind(b.grid_id)
@@ -721,7 +720,7 @@ pub async fn insert_building(
         .bind(b.location.lat)
         .bind(b.floors)
         .bind(b.building_use.as_str())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     for u in &b.units {
         sqlx::query(sql::INSERT_UNIT)
@@ -729,9 +728,19 @@ pub async fn insert_building(
             .bind(u.number)
             .bind(u.floors)
             .bind(u.dwellings_per_floor)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
+    Ok(id)
+}
+
+pub async fn insert_building(
+    pool: &PgPool,
+    b: crate::model::NewBuilding,
+    e: AuditEntry,
+) -> StoreResult<Id> {
+    let mut tx = pool.begin().await?;
+    let id = insert_building_row(&mut tx, &b).await?;
     append_audit(&mut tx, &e.record(id)).await?;
     tx.commit().await?;
     Ok(id)

@@ -380,33 +380,10 @@ impl Store for SqliteStore {
 
     async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>> {
         self.write(move |conn| {
-            let mut ids = Vec::with_capacity(buildings.len());
-            for b in &buildings {
-                let id: Id = conn.prepare_cached(sql::INSERT_BUILDING)?.query_row(
-                    params![
-                        b.community_id,
-                        b.grid_id,
-                        b.number,
-                        b.name,
-                        b.address,
-                        b.location.lon,
-                        b.location.lat,
-                        b.floors,
-                        b.building_use.as_str()
-                    ],
-                    |r| r.get(0),
-                )?;
-                for u in &b.units {
-                    conn.prepare_cached(sql::INSERT_UNIT)?.execute(params![
-                        id,
-                        u.number,
-                        u.floors,
-                        u.dwellings_per_floor
-                    ])?;
-                }
-                ids.push(id);
-            }
-            Ok(ids)
+            buildings
+                .iter()
+                .map(|b| register::insert_building_row(conn, b))
+                .collect()
         })
         .await
     }

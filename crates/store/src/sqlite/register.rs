@@ -665,11 +665,8 @@ pub fn update_household(
     append_audit(conn, e)
 }
 
-pub fn insert_building(
-    conn: &Connection,
-    b: &crate::model::NewBuilding,
-    e: &AuditEntry,
-) -> StoreResult<Id> {
+/// Inserts a building and its units (inside the caller's transaction).
+pub fn insert_building_row(conn: &Connection, b: &crate::model::NewBuilding) -> StoreResult<Id> {
     let id: Id = conn.prepare_cached(sql::INSERT_BUILDING)?.query_row(
         params![
             b.community_id,
@@ -692,6 +689,15 @@ pub fn insert_building(
             u.dwellings_per_floor
         ])?;
     }
+    Ok(id)
+}
+
+pub fn insert_building(
+    conn: &Connection,
+    b: &crate::model::NewBuilding,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
+    let id = insert_building_row(conn, b)?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
