@@ -165,8 +165,64 @@ async fn a_redrawn_boundary_answers_by_date(db: &TestDb) {
             location: pt(117.015, 31.005),
             floors: 6,
             building_use: wangge_core::org::BuildingUse::Mixed,
-            units: vec![],
+            units: vec![wangge_store::NewUnit {
+                number: 1,
+                floors: 6,
+                dwellings_per_floor: 2,
+            }],
         }])
+        .await
+        .unwrap();
+    // A household lives there, with one member.
+    let unit = db.store.units_of_building(ids[0]).await.unwrap()[0].id;
+    let dwelling = db
+        .store
+        .insert_dwellings(vec![wangge_store::NewDwelling {
+            unit_id: unit,
+            floor: 1,
+            number: "101".into(),
+            dwelling_use: "own".into(),
+            area_m2: None,
+        }])
+        .await
+        .unwrap()[0];
+    let secretary = wangge_core::policy::Actor {
+        user_id: 0,
+        role: wangge_core::policy::Role::CommunitySecretary,
+        grids: vec![],
+        communities: vec![community],
+        streets: vec![],
+        departments: vec![],
+    };
+    let household = app
+        .create_household(
+            &secretary,
+            grid1.grid.id,
+            Some(dwelling),
+            "和平路13号1单元101室",
+        )
+        .await
+        .unwrap();
+    let first17 = "34017119800101001";
+    let id_number = format!(
+        "{first17}{}",
+        wangge_core::idnumber::check_char(first17.as_bytes()) as char
+    );
+    let resident = app
+        .create_resident(
+            &secretary,
+            household,
+            &wangge_core::register::ResidentForm {
+                name: "李明芳".into(),
+                id_number,
+                phone: None,
+                ethnicity: "汉族".into(),
+                residence_type: "registered".into(),
+                relation: "head".into(),
+                political_status: "masses".into(),
+                tags: vec![],
+            },
+        )
         .await
         .unwrap();
 
@@ -241,6 +297,19 @@ async fn a_redrawn_boundary_answers_by_date(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(b.grid_id, grid2.grid.id);
+    // Its household and their members moved with it.
+    assert_eq!(
+        app.household(&secretary, household).await.unwrap().grid_id,
+        grid2.grid.id
+    );
+    assert_eq!(
+        app.resident(&secretary, resident)
+            .await
+            .unwrap()
+            .resident
+            .grid_id,
+        grid2.grid.id
+    );
     let detail = app.grid_detail(grid1.grid.id).await.unwrap();
     assert_eq!(detail.history.len(), 2);
 

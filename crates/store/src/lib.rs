@@ -80,7 +80,8 @@ pub trait Store: Send + Sync + 'static {
     /// A counter bumped by every boundary change, polled by app nodes.
     async fn boundaries_revision(&self) -> StoreResult<i64>;
     /// Applies boundary changes and building reassignments atomically:
-    /// either all of them or none.
+    /// either all of them or none. Households living in a reassigned
+    /// building, and their members, move to its new grid with it.
     async fn apply_boundary_changes(&self, changes: BoundaryChanges) -> StoreResult<()>;
 
     /// Inserts buildings with their units, atomically; returns their ids.

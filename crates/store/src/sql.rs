@@ -91,6 +91,15 @@ pub const INSERT_BUILDING: &str = "\
 pub const INSERT_UNIT: &str = "\
     INSERT INTO units (building_id, number, floors, dwellings_per_floor) VALUES ($1, $2, $3, $4)";
 pub const REASSIGN_BUILDING: &str = "UPDATE buildings SET grid_id = $1 WHERE id = $2";
+/// Households living in a building ($2) follow it to its new grid ($1).
+pub const REASSIGN_HOUSEHOLDS: &str = "\
+    UPDATE households SET grid_id = $1 WHERE dwelling_id IN \
+        (SELECT d.id FROM dwellings d JOIN units u ON u.id = d.unit_id WHERE u.building_id = $2)";
+/// And so do their members.
+pub const REASSIGN_RESIDENTS: &str = "\
+    UPDATE residents SET grid_id = $1 WHERE household_id IN \
+        (SELECT h.id FROM households h JOIN dwellings d ON d.id = h.dwelling_id \
+         JOIN units u ON u.id = d.unit_id WHERE u.building_id = $2)";
 pub const BUILDINGS_OF_GRID: &str = concat!(
     building_select!(),
     " WHERE b.grid_id = $1 ORDER BY b.community_id, length(b.number), b.number"

@@ -211,11 +211,17 @@ async fn apply_changes(
         let grid_id = id_of(tx, sql::GRID_ID, code.as_str())
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("grid {code}")))?;
-        sqlx::query(sql::REASSIGN_BUILDING)
-            .bind(grid_id)
-            .bind(building_id)
-            .execute(&mut **tx)
-            .await?;
+        for statement in [
+            sql::REASSIGN_BUILDING,
+            sql::REASSIGN_HOUSEHOLDS,
+            sql::REASSIGN_RESIDENTS,
+        ] {
+            sqlx::query(statement)
+                .bind(grid_id)
+                .bind(building_id)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     sqlx::query(sql::BUMP_BOUNDARIES_REVISION)
         .execute(&mut **tx)

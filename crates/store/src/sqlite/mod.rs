@@ -282,8 +282,14 @@ fn apply_changes(conn: &Connection, changes: &BoundaryChanges) -> StoreResult<()
             .query_row([code.as_str()], |r| r.get(0))
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("grid {code}")))?;
-        conn.prepare_cached(sql::REASSIGN_BUILDING)?
-            .execute(params![grid_id, building_id])?;
+        for statement in [
+            sql::REASSIGN_BUILDING,
+            sql::REASSIGN_HOUSEHOLDS,
+            sql::REASSIGN_RESIDENTS,
+        ] {
+            conn.prepare_cached(statement)?
+                .execute(params![grid_id, building_id])?;
+        }
     }
     conn.prepare_cached(sql::BUMP_BOUNDARIES_REVISION)?
         .execute([])?;

@@ -793,6 +793,8 @@ mod tests {
             sql::INSERT_BUILDING,
             sql::INSERT_UNIT,
             sql::REASSIGN_BUILDING,
+            sql::REASSIGN_HOUSEHOLDS,
+            sql::REASSIGN_RESIDENTS,
             sql::BUILDINGS_OF_GRID,
             sql::INSERT_RESIDENT,
             sql::INSERT_HOUSEHOLD,
