@@ -4,6 +4,7 @@
 //! This crate is pure: no I/O, no clock, no database or web types. Everything
 //! else in the workspace depends on it; it depends on nothing of ours.
 
+pub mod calendar;
 pub mod codes;
 pub mod creditcode;
 pub mod geo;
