@@ -15,6 +15,7 @@ pub mod phone;
 pub mod policy;
 pub mod register;
 pub mod time;
+pub mod workflow;
 
 pub use codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};
 pub use geo::{GeoPoint, PointError};

@@ -1,0 +1,5 @@
+//! Integration tests of the domain: check-character validators and the case
+//! workflow.
+
+mod validators;
+mod workflow;
