@@ -38,7 +38,7 @@ struct Global {
     /// Database: `sqlite://PATH` (default `sqlite://./wangge.db`) or `postgres://USER@HOST/DB`.
     #[arg(long, global = true, env = "WANGGE_DATABASE_URL")]
     database_url: Option<String>,
-    /// A TOML file with `database_url`, `listen` and `log_format` keys.
+    /// A TOML file with `database_url`, `listen`, `log_format` and `key_file` keys.
     #[arg(long, global = true, env = "WANGGE_CONFIG")]
     config: Option<PathBuf>,
     /// Log as JSON lines instead of human-readable text.
@@ -81,8 +81,8 @@ enum Command {
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Load the synthetic demo community: one street, two communities,
-    /// sixteen grids, buildings, dwellings, about 2,600 households and
-    /// 6,000 residents, 100 businesses, and one account per role (printed,
+    /// sixteen grids, buildings, dwellings, about 3,700 households and
+    /// 9,500 residents, 111 businesses, and one account per role (printed,
     /// with one-time passwords, and written to demo-accounts.json).
     /// Parts already loaded are left alone.
     Demo {
@@ -105,6 +105,7 @@ enum Command {
 enum UserCommand {
     /// Create a user; prints a one-time password to change at first login.
     Add {
+        /// 3 to 32 letters, digits, '.', '_' or '-'.
         #[arg(long)]
         username: String,
         /// admin, street_officer, community_secretary, grid_leader, grid_worker,
