@@ -92,7 +92,14 @@ pub enum SensitiveField {
     Phone,
 }
 
-fn store_or_field_error(e: StoreError, unique_column: &str, field: &'static str) -> AppError {
+/// A store failure as the user should read it: a taken unique number is a
+/// field error, a vanished record "not found".
+fn store_or_field_error(
+    e: StoreError,
+    unique_column: &str,
+    field: &'static str,
+    missing: Resource,
+) -> AppError {
     match e {
         StoreError::Conflict(m) if m.contains(unique_column) => {
             AppError::InvalidFields(vec![FieldError::new(
@@ -101,7 +108,7 @@ fn store_or_field_error(e: StoreError, unique_column: &str, field: &'static str)
                 "该号码已在登记册中",
             )])
         }
-        StoreError::NotFound(_) => AppError::NotFound(Resource::Resident),
+        StoreError::NotFound(_) => AppError::NotFound(missing),
         other => other.into(),
     }
 }
@@ -366,7 +373,7 @@ impl App {
         self.store
             .insert_resident(row, audit)
             .await
-            .map_err(|e| store_or_field_error(e, "id_blind", "id_number"))
+            .map_err(|e| store_or_field_error(e, "id_blind", "id_number", Resource::Resident))
     }
 
     /// Replaces a resident's fields, if `version` is still current.
@@ -427,7 +434,7 @@ impl App {
         self.store
             .update_resident(&scope, id, version, row, audit)
             .await
-            .map_err(|e| store_or_field_error(e, "id_blind", "id_number"))
+            .map_err(|e| store_or_field_error(e, "id_blind", "id_number", Resource::Resident))
     }
 
     /// The full value of a sensitive field, for an allowed role, with a
@@ -545,7 +552,7 @@ impl App {
         self.store
             .insert_business(row, audit)
             .await
-            .map_err(|e| store_or_field_error(e, "credit_code", "credit_code"))
+            .map_err(|e| store_or_field_error(e, "credit_code", "credit_code", Resource::Business))
     }
 
     pub async fn update_business(
@@ -590,12 +597,7 @@ impl App {
         self.store
             .update_business(&scope, id, version, row, audit)
             .await
-            .map_err(
-                |e| match store_or_field_error(e, "credit_code", "credit_code") {
-                    AppError::NotFound(_) => AppError::NotFound(Resource::Business),
-                    other => other,
-                },
-            )
+            .map_err(|e| store_or_field_error(e, "credit_code", "credit_code", Resource::Business))
     }
 
     pub async fn reveal_business_phone(

@@ -620,9 +620,7 @@ async fn reveal_resident(
             let shown = v.unwrap_or_else(|| texts(lang).none.to_owned());
             resident_page(&state, lang, &s, &raw, Some(shown), None, None).await
         }
-        Err(e @ (AppError::Invalid { .. } | AppError::NotFound(_)))
-            if matches!(e, AppError::Invalid { .. }) =>
-        {
+        Err(e @ AppError::Invalid { .. }) => {
             resident_page(&state, lang, &s, &raw, None, Some(e.localized(lang)), None).await
         }
         Err(e) => fail(lang, &s, &e),
