@@ -5,6 +5,7 @@
 //! else in the workspace depends on it; it depends on nothing of ours.
 
 pub mod calendar;
+pub mod category;
 pub mod codes;
 pub mod creditcode;
 pub mod geo;
