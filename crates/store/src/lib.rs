@@ -33,8 +33,9 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery, BusinessRow,
-    Department, HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUnit,
-    NewUser, OrgNames, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, HouseholdQuery,
+    HouseholdRow, NewBuilding, NewCase, NewDwelling, NewSession, NewUnit, NewUser, OrgNames,
+    PauseChange, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord,
     UserRecord,
 };
 
@@ -239,6 +240,50 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_department(&self, code: &str, name: &str) -> StoreResult<Id>;
     async fn departments(&self) -> StoreResult<Vec<Department>>;
+
+    // ---- Cases. Who may see a case is decided by the app (workflow
+    // standing); lists take the grids, department and reporter to show.
+
+    /// Adds missing categories (by code) and calendar days; existing ones
+    /// are left as edited.
+    async fn seed_categories(
+        &self,
+        categories: Vec<(wangge_core::category::CategorySpec, Option<Id>)>,
+    ) -> StoreResult<()>;
+    async fn categories(&self) -> StoreResult<Vec<CategoryRecord>>;
+    async fn seed_calendar_days(&self, days: Vec<(String, String, String)>) -> StoreResult<()>;
+    /// `(day, kind, name)`, kind `holiday` or `workday`.
+    async fn calendar_days(&self) -> StoreResult<Vec<(String, String, String)>>;
+    /// Inserts a case with its first timeline entry. `Conflict` when the
+    /// reporter already used the idempotency key.
+    async fn insert_case(
+        &self,
+        case: NewCase,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<Id>;
+    /// The case a reporter filed under an idempotency key, and its request hash.
+    async fn case_by_idempotency(
+        &self,
+        reporter_id: Id,
+        key: &str,
+    ) -> StoreResult<Option<(Id, Option<Vec<u8>>)>>;
+    async fn case(&self, id: Id) -> StoreResult<Option<CaseRecord>>;
+    async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
+    async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
+    /// Applies an action if the case is still at `version` (else `Conflict`).
+    async fn update_case(
+        &self,
+        id: Id,
+        version: i64,
+        change: CaseChange,
+        event: CaseEvent,
+        pause: Option<PauseChange>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    async fn case_events(&self, id: Id) -> StoreResult<Vec<CaseEvent>>;
+    /// `(from, to)` of every hang-up, in order.
+    async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>>;
 
     // ---- Audit.
 

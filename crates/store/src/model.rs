@@ -304,3 +304,122 @@ pub struct BuildingChange {
     pub floors: i64,
     pub building_use: String,
 }
+
+/// A category as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryRecord {
+    pub id: Id,
+    pub department_id: Option<Id>,
+    pub active: bool,
+    pub spec: wangge_core::category::CategorySpec,
+}
+
+/// A case's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    pub id: Id,
+    pub public_code: String,
+    pub category_id: Id,
+    pub source: String,
+    pub grid_id: Option<Id>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: String,
+    pub description: String,
+    pub urgency: String,
+    pub reporter_id: Option<Id>,
+    pub reporter_name: Option<String>,
+    pub state: String,
+    pub pending: Option<String>,
+    pub level: String,
+    pub resume_to: Option<String>,
+    pub department_id: Option<Id>,
+    pub reported_at: Timestamp,
+    pub clock_start: Timestamp,
+    pub step: Option<String>,
+    pub step_started_at: Option<Timestamp>,
+    pub extra_hours: i64,
+    pub rework_count: i64,
+    pub closed_at: Option<Timestamp>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub answers: String,
+    pub version: i64,
+}
+
+/// A new case, its first timeline entry and clock.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub public_code: String,
+    pub category_id: Id,
+    pub source: String,
+    pub grid_id: Option<Id>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: String,
+    pub description: String,
+    pub urgency: String,
+    pub reporter_id: Option<Id>,
+    pub reporter_name: Option<String>,
+    pub department_id: Option<Id>,
+    pub at: Timestamp,
+    pub answers: String,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<Vec<u8>>,
+}
+
+/// The workflow facts and clock after an action.
+#[derive(Debug, Clone)]
+pub struct CaseChange {
+    pub state: String,
+    pub pending: Option<String>,
+    pub level: String,
+    pub resume_to: Option<String>,
+    pub department_id: Option<Id>,
+    pub clock_start: Timestamp,
+    pub step: Option<String>,
+    pub step_started_at: Option<Timestamp>,
+    pub extra_hours: i64,
+    pub rework_count: i64,
+    pub closed_at: Option<Timestamp>,
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+}
+
+/// A timeline entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseEvent {
+    pub at: Timestamp,
+    pub actor_id: Option<Id>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub visibility: String,
+    pub note: String,
+    pub department_id: Option<Id>,
+}
+
+/// A hang-up starting or ending with this action.
+#[derive(Debug, Clone)]
+pub enum PauseChange {
+    Start {
+        at: Timestamp,
+        reason: String,
+        review_on: Option<String>,
+    },
+    End {
+        at: Timestamp,
+    },
+}
+
+/// Which cases to list: those in the grids, or dispatched to the
+/// department, or reported by the user (any that apply), in these states.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub grid_ids: Vec<Id>,
+    pub department_id: Option<Id>,
+    pub reporter_id: Option<Id>,
+    pub states: Vec<String>,
+    pub limit: i64,
+    pub offset: i64,
+}

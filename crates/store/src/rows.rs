@@ -303,3 +303,80 @@ pub(crate) fn audit_record(r: &impl RowLike) -> StoreResult<AuditRecord> {
         hash: r.opt_blob(8)?.unwrap_or_default(),
     })
 }
+
+fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn category(r: &impl RowLike) -> StoreResult<crate::model::CategoryRecord> {
+    use wangge_core::category::{CategoryKind, CategorySpec};
+    let kind = match r.text(4)?.as_str() {
+        "component" => CategoryKind::Component,
+        "event" => CategoryKind::Event,
+        "community" => CategoryKind::Community,
+        other => return Err(corrupt("category kind", other)),
+    };
+    Ok(crate::model::CategoryRecord {
+        id: r.int(0)?,
+        department_id: r.opt_int(5)?,
+        active: r.boolean(11)?,
+        spec: CategorySpec {
+            code: r.text(1)?,
+            parent: r.opt_text(2)?,
+            name: r.text(3)?,
+            kind,
+            department: None,
+            overall: json("overall limit", &r.text(6)?)?,
+            steps: json("step limits", &r.text(7)?)?,
+            closure: r.text(8)?,
+            questions: json("questions", &r.text(9)?)?,
+            public: r.boolean(10)?,
+        },
+    })
+}
+
+pub(crate) fn case(r: &impl RowLike) -> StoreResult<crate::model::CaseRecord> {
+    Ok(crate::model::CaseRecord {
+        id: r.int(0)?,
+        public_code: r.text(1)?,
+        category_id: r.int(2)?,
+        source: r.text(3)?,
+        grid_id: r.opt_int(4)?,
+        lon: r.opt_float(5)?,
+        lat: r.opt_float(6)?,
+        address: r.text(7)?,
+        description: r.text(8)?,
+        urgency: r.text(9)?,
+        reporter_id: r.opt_int(10)?,
+        reporter_name: r.opt_text(11)?,
+        state: r.text(12)?,
+        pending: r.opt_text(13)?,
+        level: r.text(14)?,
+        resume_to: r.opt_text(15)?,
+        department_id: r.opt_int(16)?,
+        reported_at: time::from_micros(r.int(17)?),
+        clock_start: time::from_micros(r.int(18)?),
+        step: r.opt_text(19)?,
+        step_started_at: r.opt_int(20)?.map(time::from_micros),
+        extra_hours: r.int(21)?,
+        rework_count: r.int(22)?,
+        closed_at: r.opt_int(23)?.map(time::from_micros),
+        rating: r.opt_int(24)?,
+        rating_comment: r.opt_text(25)?,
+        answers: r.text(26)?,
+        version: r.int(27)?,
+    })
+}
+
+pub(crate) fn case_event(r: &impl RowLike) -> StoreResult<crate::model::CaseEvent> {
+    Ok(crate::model::CaseEvent {
+        at: time::from_micros(r.int(0)?),
+        actor_id: r.opt_int(1)?,
+        action: r.text(2)?,
+        from_state: r.opt_text(3)?,
+        to_state: r.text(4)?,
+        visibility: r.text(5)?,
+        note: r.text(6)?,
+        department_id: r.opt_int(7)?,
+    })
+}

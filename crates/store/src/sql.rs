@@ -424,3 +424,75 @@ macro_rules! update_building_in_scope {
         )
     };
 }
+
+// ---- Cases
+
+pub const INSERT_CATEGORY: &str = "\
+    INSERT INTO categories (code, parent_code, name, kind, department_id, overall_limit, step_limits, \
+        closure, questions, public) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (code) DO NOTHING";
+pub const ALL_CATEGORIES: &str = "\
+    SELECT id, code, parent_code, name, kind, department_id, overall_limit, step_limits, closure, \
+        questions, public, active FROM categories ORDER BY code";
+
+pub const INSERT_CALENDAR_DAY: &str =
+    "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO NOTHING";
+pub const CALENDAR_DAYS: &str = "SELECT day, kind, name FROM calendar_days ORDER BY day";
+
+macro_rules! case_columns {
+    () => {
+        "c.id, c.public_code, c.category_id, c.source, c.grid_id, c.lon, c.lat, c.address, c.description, \
+         c.urgency, c.reporter_id, c.reporter_name, c.state, c.pending, c.level, c.resume_to, \
+         c.department_id, c.reported_at, c.clock_start, c.step, c.step_started_at, c.extra_hours, \
+         c.rework_count, c.closed_at, c.rating, c.rating_comment, c.answers, c.version"
+    };
+}
+
+pub const INSERT_CASE: &str = "\
+    INSERT INTO cases (public_code, category_id, source, grid_id, lon, lat, address, description, urgency, \
+        reporter_id, reporter_name, state, level, department_id, reported_at, clock_start, step, \
+        step_started_at, answers, idempotency_key, request_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'reported', 'grid', $12, $13, $13, \
+        'acceptance', $13, $14, $15, $16) RETURNING id";
+pub const CASE_BY_ID: &str = concat!("SELECT ", case_columns!(), " FROM cases c WHERE c.id = $1");
+pub const CASE_BY_CODE: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases c WHERE c.public_code = $1"
+);
+pub const CASE_BY_IDEMPOTENCY: &str =
+    "SELECT id, request_hash FROM cases WHERE reporter_id = $1 AND idempotency_key = $2";
+pub const UPDATE_CASE: &str = "\
+    UPDATE cases SET state = $1, pending = $2, level = $3, resume_to = $4, department_id = $5, \
+        clock_start = $6, step = $7, step_started_at = $8, extra_hours = $9, rework_count = $10, \
+        closed_at = $11, rating = $12, rating_comment = $13, version = version + 1 \
+    WHERE id = $14 AND version = $15";
+pub const INSERT_CASE_EVENT: &str = "\
+    INSERT INTO case_events (case_id, at, actor_id, action, from_state, to_state, visibility, note, department_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub const CASE_EVENTS: &str = "\
+    SELECT at, actor_id, action, from_state, to_state, visibility, note, department_id \
+    FROM case_events WHERE case_id = $1 ORDER BY id";
+pub const START_PAUSE: &str = "INSERT INTO case_pauses (case_id, from_at, to_at, reason, review_on) VALUES ($1, $2, NULL, $3, $4)";
+pub const END_PAUSE: &str =
+    "UPDATE case_pauses SET to_at = $1 WHERE case_id = $2 AND to_at IS NULL";
+pub const CASE_PAUSES: &str =
+    "SELECT from_at, to_at FROM case_pauses WHERE case_id = $1 ORDER BY from_at";
+
+/// Cases in the grids ($1) or of the department ($2) or reporter ($3), in
+/// the states ($4, all when empty); newest first; $5 limit, $6 offset.
+macro_rules! cases_visible {
+    ($in_grids:literal, $in_states:literal, $states_empty:literal) => {
+        concat!(
+            "SELECT ",
+            case_columns!(),
+            " FROM cases c WHERE (c.grid_id ",
+            $in_grids,
+            " OR c.department_id = $2 OR c.reporter_id = $3) AND (",
+            $states_empty,
+            " OR c.state ",
+            $in_states,
+            ") ORDER BY c.reported_at DESC, c.id DESC LIMIT $5 OFFSET $6"
+        )
+    };
+}

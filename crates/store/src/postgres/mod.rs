@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: `sqlx`'s `PgPool` (never `AnyPool`).
 
-mod register;
+mod cases;
+pub(crate) mod register;
 
 use std::str::FromStr;
 
@@ -17,6 +18,9 @@ use crate::model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
     HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, OrgNames,
     ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+};
+use crate::model::{
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
 };
 use crate::sqlite::redraw_conflict;
 use crate::{Backend, Store, rows, sql};
@@ -596,5 +600,73 @@ impl Store for PgStore {
 
     async fn audit_records(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
         register::audit_records(&self.pool, after_seq, limit).await
+    }
+
+    async fn seed_categories(
+        &self,
+        categories: Vec<(wangge_core::category::CategorySpec, Option<Id>)>,
+    ) -> StoreResult<()> {
+        cases::seed_categories(&self.pool, categories).await
+    }
+
+    async fn categories(&self) -> StoreResult<Vec<CategoryRecord>> {
+        cases::categories(&self.pool).await
+    }
+
+    async fn seed_calendar_days(&self, days: Vec<(String, String, String)>) -> StoreResult<()> {
+        cases::seed_calendar_days(&self.pool, days).await
+    }
+
+    async fn calendar_days(&self) -> StoreResult<Vec<(String, String, String)>> {
+        cases::calendar_days(&self.pool).await
+    }
+
+    async fn insert_case(
+        &self,
+        case: NewCase,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<Id> {
+        cases::insert_case(&self.pool, case, event, audit).await
+    }
+
+    async fn case_by_idempotency(
+        &self,
+        reporter_id: Id,
+        key: &str,
+    ) -> StoreResult<Option<(Id, Option<Vec<u8>>)>> {
+        cases::case_by_idempotency(&self.pool, reporter_id, key).await
+    }
+
+    async fn case(&self, id: Id) -> StoreResult<Option<CaseRecord>> {
+        cases::case_by_id(&self.pool, id).await
+    }
+
+    async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>> {
+        cases::case_by_code(&self.pool, public_code).await
+    }
+
+    async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>> {
+        cases::cases(&self.pool, query).await
+    }
+
+    async fn update_case(
+        &self,
+        id: Id,
+        version: i64,
+        change: CaseChange,
+        event: CaseEvent,
+        pause: Option<PauseChange>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        cases::update_case(&self.pool, id, version, change, event, pause, audit).await
+    }
+
+    async fn case_events(&self, id: Id) -> StoreResult<Vec<CaseEvent>> {
+        cases::case_events(&self.pool, id).await
+    }
+
+    async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>> {
+        cases::case_pauses(&self.pool, id).await
     }
 }

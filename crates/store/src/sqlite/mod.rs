@@ -1,7 +1,8 @@
 //! The SQLite backend: `rusqlite`, a group-commit writer thread and reader
 //! threads (see [`worker`]).
 
-mod register;
+mod cases;
+pub(crate) mod register;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,9 @@ use crate::model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
     HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, ResidentQuery,
     ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+};
+use crate::model::{
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
 };
 use crate::{Backend, Store, rows, sql};
 use jiff::Timestamp;
@@ -739,5 +743,84 @@ impl Store for SqliteStore {
     async fn audit_records(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditRecord>> {
         self.read(move |c| register::audit_records(c, after_seq, limit))
             .await
+    }
+
+    async fn seed_categories(
+        &self,
+        categories: Vec<(wangge_core::category::CategorySpec, Option<Id>)>,
+    ) -> StoreResult<()> {
+        self.write(move |c| cases::seed_categories(c, &categories))
+            .await
+    }
+
+    async fn categories(&self) -> StoreResult<Vec<CategoryRecord>> {
+        self.read(cases::categories).await
+    }
+
+    async fn seed_calendar_days(&self, days: Vec<(String, String, String)>) -> StoreResult<()> {
+        self.write(move |c| cases::seed_calendar_days(c, &days))
+            .await
+    }
+
+    async fn calendar_days(&self) -> StoreResult<Vec<(String, String, String)>> {
+        self.read(cases::calendar_days).await
+    }
+
+    async fn insert_case(
+        &self,
+        case: NewCase,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<Id> {
+        self.write(move |c| cases::insert_case(c, &case, &event, &audit))
+            .await
+    }
+
+    async fn case_by_idempotency(
+        &self,
+        reporter_id: Id,
+        key: &str,
+    ) -> StoreResult<Option<(Id, Option<Vec<u8>>)>> {
+        let key = key.to_owned();
+        self.read(move |c| cases::case_by_idempotency(c, reporter_id, &key))
+            .await
+    }
+
+    async fn case(&self, id: Id) -> StoreResult<Option<CaseRecord>> {
+        self.read(move |c| cases::case_by(c, sql::CASE_BY_ID, id.into()))
+            .await
+    }
+
+    async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>> {
+        let code = public_code.to_owned();
+        self.read(move |c| cases::case_by(c, sql::CASE_BY_CODE, code.into()))
+            .await
+    }
+
+    async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>> {
+        self.read(move |c| cases::cases(c, &query)).await
+    }
+
+    async fn update_case(
+        &self,
+        id: Id,
+        version: i64,
+        change: CaseChange,
+        event: CaseEvent,
+        pause: Option<PauseChange>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            cases::update_case(c, id, version, &change, &event, pause.as_ref(), &audit)
+        })
+        .await
+    }
+
+    async fn case_events(&self, id: Id) -> StoreResult<Vec<CaseEvent>> {
+        self.read(move |c| cases::case_events(c, id)).await
+    }
+
+    async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>> {
+        self.read(move |c| cases::case_pauses(c, id)).await
     }
 }

@@ -811,6 +811,19 @@ mod tests {
             sql::INSERT_AUDIT,
             sql::AUDIT_PAGE,
             sql::DWELLING_GRID,
+            sql::INSERT_CATEGORY,
+            sql::INSERT_CALENDAR_DAY,
+            sql::INSERT_CASE,
+            sql::CASE_BY_IDEMPOTENCY,
+            sql::UPDATE_CASE,
+            sql::INSERT_CASE_EVENT,
+            sql::START_PAUSE,
+            sql::END_PAUSE,
+            cases_visible!(
+                "IN (SELECT value FROM json_each($1))",
+                "IN (SELECT value FROM json_each($4))",
+                "json_array_length($4) = 0"
+            ),
             grids_in_units!(
                 "IN (SELECT value FROM json_each($1))",
                 "IN (SELECT value FROM json_each($2))",

@@ -1,0 +1,266 @@
+//! PostgreSQL statements of cases, categories and the calendar.
+
+use sqlx::postgres::PgPool;
+use sqlx::{Postgres, Transaction};
+use wangge_core::category::CategorySpec;
+use wangge_core::org::Id;
+use wangge_core::time;
+
+use crate::audit::AuditEntry;
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+};
+use crate::postgres::register::append_audit;
+use crate::{rows, sql};
+
+fn json(v: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn kind(spec: &CategorySpec) -> &'static str {
+    match spec.kind {
+        wangge_core::category::CategoryKind::Component => "component",
+        wangge_core::category::CategoryKind::Event => "event",
+        wangge_core::category::CategoryKind::Community => "community",
+    }
+}
+
+pub async fn seed_categories(
+    pool: &PgPool,
+    list: Vec<(CategorySpec, Option<Id>)>,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for (c, dept) in list {
+        sqlx::query(sql::INSERT_CATEGORY)
+            .bind(&c.code)
+            .bind(&c.parent)
+            .bind(&c.name)
+            .bind(kind(&c))
+            .bind(dept)
+            .bind(json(&c.overall)?)
+            .bind(json(&c.steps)?)
+            .bind(&c.closure)
+            .bind(json(&c.questions)?)
+            .bind(c.public)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn categories(pool: &PgPool) -> StoreResult<Vec<CategoryRecord>> {
+    sqlx::query(sql::ALL_CATEGORIES)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::category)
+        .collect()
+}
+
+async fn insert_event(
+    tx: &mut Transaction<'_, Postgres>,
+    case_id: Id,
+    e: &CaseEvent,
+) -> StoreResult<()> {
+    sqlx::query(sql::INSERT_CASE_EVENT)
+        .bind(case_id)
+        .bind(time::to_micros(e.at))
+        .bind(e.actor_id)
+        .bind(&e.action)
+        .bind(&e.from_state)
+        .bind(&e.to_state)
+        .bind(&e.visibility)
+        .bind(&e.note)
+        .bind(e.department_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_case(
+    pool: &PgPool,
+    c: NewCase,
+    e: CaseEvent,
+    audit: AuditEntry,
+) -> StoreResult<Id> {
+    let mut tx = pool.begin().await?;
+    let id: Id = sqlx::query_scalar(sql::INSERT_CASE)
+        .bind(c.public_code)
+        .bind(c.category_id)
+        .bind(c.source)
+        .bind(c.grid_id)
+        .bind(c.lon)
+        .bind(c.lat)
+        .bind(c.address)
+        .bind(c.description)
+        .bind(c.urgency)
+        .bind(c.reporter_id)
+        .bind(c.reporter_name)
+        .bind(c.department_id)
+        .bind(time::to_micros(c.at))
+        .bind(c.answers)
+        .bind(c.idempotency_key)
+        .bind(c.request_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+    insert_event(&mut tx, id, &e).await?;
+    append_audit(&mut tx, &audit.record(id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn case_by_idempotency(
+    pool: &PgPool,
+    reporter: Id,
+    key: &str,
+) -> StoreResult<Option<(Id, Option<Vec<u8>>)>> {
+    Ok(sqlx::query_as(sql::CASE_BY_IDEMPOTENCY)
+        .bind(reporter)
+        .bind(key.to_owned())
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub async fn case_by_id(pool: &PgPool, id: Id) -> StoreResult<Option<CaseRecord>> {
+    sqlx::query(sql::CASE_BY_ID)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(rows::case)
+        .transpose()
+}
+
+pub async fn case_by_code(pool: &PgPool, code: &str) -> StoreResult<Option<CaseRecord>> {
+    sqlx::query(sql::CASE_BY_CODE)
+        .bind(code.to_owned())
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(rows::case)
+        .transpose()
+}
+
+pub async fn cases(pool: &PgPool, q: CaseQuery) -> StoreResult<Vec<CaseRecord>> {
+    const SQL: &str = cases_visible!("= ANY($1)", "= ANY($4)", "cardinality($4::text[]) = 0");
+    sqlx::query(SQL)
+        .bind(q.grid_ids)
+        .bind(q.department_id)
+        .bind(q.reporter_id)
+        .bind(q.states)
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::case)
+        .collect()
+}
+
+pub async fn update_case(
+    pool: &PgPool,
+    id: Id,
+    version: i64,
+    c: CaseChange,
+    e: CaseEvent,
+    pause: Option<PauseChange>,
+    audit: AuditEntry,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(sql::UPDATE_CASE)
+        .bind(c.state)
+        .bind(c.pending)
+        .bind(c.level)
+        .bind(c.resume_to)
+        .bind(c.department_id)
+        .bind(time::to_micros(c.clock_start))
+        .bind(c.step)
+        .bind(c.step_started_at.map(time::to_micros))
+        .bind(c.extra_hours)
+        .bind(c.rework_count)
+        .bind(c.closed_at.map(time::to_micros))
+        .bind(c.rating)
+        .bind(c.rating_comment)
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::Conflict(format!("case {id} changed meanwhile")));
+    }
+    match pause {
+        Some(PauseChange::Start {
+            at,
+            reason,
+            review_on,
+        }) => {
+            sqlx::query(sql::START_PAUSE)
+                .bind(id)
+                .bind(time::to_micros(at))
+                .bind(reason)
+                .bind(review_on)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Some(PauseChange::End { at }) => {
+            sqlx::query(sql::END_PAUSE)
+                .bind(time::to_micros(at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {}
+    }
+    insert_event(&mut tx, id, &e).await?;
+    append_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn case_events(pool: &PgPool, id: Id) -> StoreResult<Vec<CaseEvent>> {
+    sqlx::query(sql::CASE_EVENTS)
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::case_event)
+        .collect()
+}
+
+pub async fn case_pauses(
+    pool: &PgPool,
+    id: Id,
+) -> StoreResult<Vec<(jiff::Timestamp, Option<jiff::Timestamp>)>> {
+    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(sql::CASE_PAUSES)
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, b)| (time::from_micros(a), b.map(time::from_micros)))
+        .collect())
+}
+
+pub async fn seed_calendar_days(
+    pool: &PgPool,
+    days: Vec<(String, String, String)>,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for (d, k, n) in days {
+        sqlx::query(sql::INSERT_CALENDAR_DAY)
+            .bind(d)
+            .bind(k)
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn calendar_days(pool: &PgPool) -> StoreResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(sql::CALENDAR_DAYS).fetch_all(pool).await?)
+}

@@ -1,0 +1,241 @@
+//! SQLite statements of cases, categories and the calendar.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use wangge_core::category::CategorySpec;
+use wangge_core::org::Id;
+use wangge_core::time;
+
+use crate::audit::AuditEntry;
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+};
+use crate::sqlite::register::append_audit;
+use crate::{rows, sql};
+
+fn json(v: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn kind(spec: &CategorySpec) -> &'static str {
+    match spec.kind {
+        wangge_core::category::CategoryKind::Component => "component",
+        wangge_core::category::CategoryKind::Event => "event",
+        wangge_core::category::CategoryKind::Community => "community",
+    }
+}
+
+pub fn seed_categories(conn: &Connection, list: &[(CategorySpec, Option<Id>)]) -> StoreResult<()> {
+    for (c, dept) in list {
+        conn.prepare_cached(sql::INSERT_CATEGORY)?.execute(params![
+            c.code,
+            c.parent,
+            c.name,
+            kind(c),
+            dept,
+            json(&c.overall)?,
+            json(&c.steps)?,
+            c.closure,
+            json(&c.questions)?,
+            c.public
+        ])?;
+    }
+    Ok(())
+}
+
+pub fn categories(conn: &Connection) -> StoreResult<Vec<CategoryRecord>> {
+    let mut stmt = conn.prepare_cached(sql::ALL_CATEGORIES)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(rows::category(r)?);
+    }
+    Ok(out)
+}
+
+pub fn insert_event(conn: &Connection, case_id: Id, e: &CaseEvent) -> StoreResult<()> {
+    conn.prepare_cached(sql::INSERT_CASE_EVENT)?
+        .execute(params![
+            case_id,
+            time::to_micros(e.at),
+            e.actor_id,
+            e.action,
+            e.from_state,
+            e.to_state,
+            e.visibility,
+            e.note,
+            e.department_id
+        ])?;
+    Ok(())
+}
+
+pub fn insert_case(
+    conn: &Connection,
+    c: &NewCase,
+    e: &CaseEvent,
+    audit: &AuditEntry,
+) -> StoreResult<Id> {
+    let at = time::to_micros(c.at);
+    let id: Id = conn.prepare_cached(sql::INSERT_CASE)?.query_row(
+        params![
+            c.public_code,
+            c.category_id,
+            c.source,
+            c.grid_id,
+            c.lon,
+            c.lat,
+            c.address,
+            c.description,
+            c.urgency,
+            c.reporter_id,
+            c.reporter_name,
+            c.department_id,
+            at,
+            c.answers,
+            c.idempotency_key,
+            c.request_hash
+        ],
+        |r| r.get(0),
+    )?;
+    insert_event(conn, id, e)?;
+    append_audit(conn, &audit.clone().record(id))?;
+    Ok(id)
+}
+
+pub fn case_by_idempotency(
+    conn: &Connection,
+    reporter: Id,
+    key: &str,
+) -> StoreResult<Option<(Id, Option<Vec<u8>>)>> {
+    Ok(conn
+        .prepare_cached(sql::CASE_BY_IDEMPOTENCY)?
+        .query_row(params![reporter, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+pub fn case_by(
+    conn: &Connection,
+    sql: &str,
+    key: rusqlite::types::Value,
+) -> StoreResult<Option<CaseRecord>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query([key])?;
+    rows.next()?.map(|r| rows::case(r)).transpose()
+}
+
+pub fn cases(conn: &Connection, q: &CaseQuery) -> StoreResult<Vec<CaseRecord>> {
+    const SQL: &str = cases_visible!(
+        "IN (SELECT value FROM json_each($1))",
+        "IN (SELECT value FROM json_each($4))",
+        "json_array_length($4) = 0"
+    );
+    let grids =
+        serde_json::to_string(&q.grid_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let states =
+        serde_json::to_string(&q.states).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(SQL)?;
+    let mut rows = stmt.query(params![
+        grids,
+        q.department_id,
+        q.reporter_id,
+        states,
+        q.limit,
+        q.offset
+    ])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(rows::case(r)?);
+    }
+    Ok(out)
+}
+
+pub fn update_case(
+    conn: &Connection,
+    id: Id,
+    version: i64,
+    c: &CaseChange,
+    e: &CaseEvent,
+    pause: Option<&PauseChange>,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let n = conn.prepare_cached(sql::UPDATE_CASE)?.execute(params![
+        c.state,
+        c.pending,
+        c.level,
+        c.resume_to,
+        c.department_id,
+        time::to_micros(c.clock_start),
+        c.step,
+        c.step_started_at.map(time::to_micros),
+        c.extra_hours,
+        c.rework_count,
+        c.closed_at.map(time::to_micros),
+        c.rating,
+        c.rating_comment,
+        id,
+        version
+    ])?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!("case {id} changed meanwhile")));
+    }
+    match pause {
+        Some(PauseChange::Start {
+            at,
+            reason,
+            review_on,
+        }) => {
+            conn.prepare_cached(sql::START_PAUSE)?.execute(params![
+                id,
+                time::to_micros(*at),
+                reason,
+                review_on
+            ])?;
+        }
+        Some(PauseChange::End { at }) => {
+            conn.prepare_cached(sql::END_PAUSE)?
+                .execute(params![time::to_micros(*at), id])?;
+        }
+        None => {}
+    }
+    insert_event(conn, id, e)?;
+    append_audit(conn, audit)
+}
+
+pub fn case_events(conn: &Connection, id: Id) -> StoreResult<Vec<CaseEvent>> {
+    let mut stmt = conn.prepare_cached(sql::CASE_EVENTS)?;
+    let mut rows = stmt.query([id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(rows::case_event(r)?);
+    }
+    Ok(out)
+}
+
+pub fn case_pauses(
+    conn: &Connection,
+    id: Id,
+) -> StoreResult<Vec<(jiff::Timestamp, Option<jiff::Timestamp>)>> {
+    let mut stmt = conn.prepare_cached(sql::CASE_PAUSES)?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+    })?;
+    rows.map(|r| {
+        let (a, b) = r?;
+        Ok((time::from_micros(a), b.map(time::from_micros)))
+    })
+    .collect()
+}
+
+pub fn seed_calendar_days(conn: &Connection, days: &[(String, String, String)]) -> StoreResult<()> {
+    for (d, k, n) in days {
+        conn.prepare_cached(sql::INSERT_CALENDAR_DAY)?
+            .execute(params![d, k, n])?;
+    }
+    Ok(())
+}
+
+pub fn calendar_days(conn: &Connection) -> StoreResult<Vec<(String, String, String)>> {
+    let mut stmt = conn.prepare_cached(sql::CALENDAR_DAYS)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
