@@ -22,6 +22,9 @@ pub enum AppError {
     InvalidFields(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A workflow action not allowed now, with the reason.
+    #[error("refused: {0}")]
+    Refused(wangge_core::workflow::Refusal),
     /// Wrong username or password, a locked or a disabled account: one
     /// answer for all, so that none can be told from another.
     #[error("login failed")]
@@ -47,6 +50,7 @@ pub enum Resource {
     Household,
     Resident,
     Business,
+    Case,
     User,
     /// An API path that does not exist.
     Route,
@@ -61,6 +65,7 @@ impl std::fmt::Display for Resource {
             Resource::Household => "household",
             Resource::Resident => "resident",
             Resource::Business => "business",
+            Resource::Case => "case",
             Resource::User => "user",
             Resource::Route => "resource",
         })
@@ -98,6 +103,8 @@ impl AppError {
             AppError::NotFound(Resource::Household) => "household_not_found",
             AppError::NotFound(Resource::Resident) => "resident_not_found",
             AppError::NotFound(Resource::Business) => "business_not_found",
+            AppError::NotFound(Resource::Case) => "case_not_found",
+            AppError::Refused(_) => "action_refused",
             AppError::NotFound(Resource::User) => "user_not_found",
             AppError::NotFound(Resource::Route) => "not_found",
             AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid_input",
@@ -146,6 +153,7 @@ impl Localized for AppError {
                     Resource::Household => "住户",
                     Resource::Resident => "居民",
                     Resource::Business => "商户",
+                    Resource::Case => "事件",
                     Resource::User => "用户",
                     Resource::Route => "资源",
                 }
@@ -191,6 +199,7 @@ impl Localized for AppError {
                     .collect::<Vec<_>>()
                     .join("\n")
             }
+            (AppError::Refused(r), lang) => r.localized(lang),
             (AppError::Conflict(m), Lang::Zh) => format!("数据已被他人修改或与现有记录冲突：{m}"),
             (AppError::Conflict(m), Lang::En) => format!("conflict with existing data: {m}"),
             (AppError::Store(_), Lang::Zh) => "服务器存储出错，请稍后重试".to_owned(),

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod demo;
 pub mod error;
 pub mod grids;
@@ -98,6 +99,7 @@ impl App {
             index_revision: AtomicI64::new(-1),
         });
         app.refresh_index().await?;
+        app.seed_reference_data().await?;
         Ok(app)
     }
 

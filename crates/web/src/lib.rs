@@ -3,6 +3,7 @@
 //! [`wangge_app::App`], and render; rules live below this crate.
 
 pub mod api;
+pub mod api_cases;
 pub mod api_register;
 pub mod error;
 pub mod lang;
@@ -43,6 +44,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .route("/static/style.css", get(style))
         .merge(api::routes())
         .merge(api_register::routes())
+        .merge(api_cases::routes())
         .merge(pages::routes())
         .merge(register_pages::routes())
         .fallback(fallback)

@@ -120,7 +120,7 @@ pub fn case_by(
 ) -> StoreResult<Option<CaseRecord>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query([key])?;
-    rows.next()?.map(|r| rows::case(r)).transpose()
+    rows.next()?.map(rows::case).transpose()
 }
 
 pub fn cases(conn: &Connection, q: &CaseQuery) -> StoreResult<Vec<CaseRecord>> {

@@ -36,6 +36,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0002_register_access.sql"
         )),
+        M::up(include_str!("../../migrations/sqlite/0003_cases.sql")),
     ])
 }
 

@@ -1,6 +1,7 @@
 //! HTTP in process, against a real database on both backends, with the demo
 //! community loaded.
 
+mod cases;
 mod register;
 
 use std::sync::Arc;

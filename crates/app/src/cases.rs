@@ -1,0 +1,876 @@
+//! Cases: intake, the workflow, the clock, and what each person sees.
+//!
+//! Who may see a case: staff whose org scope holds its grid, the
+//! department it is dispatched to, and its reporter. Who may act: the
+//! workflow table in `wangge_core::workflow`, given that standing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use wangge_core::GeoPoint;
+use wangge_core::calendar::{Light, Limit, Pause, WorkingCalendar};
+use wangge_core::category::CategorySpec;
+use wangge_core::i18n::{Lang, Localized};
+use wangge_core::org::Id;
+use wangge_core::policy::{Action as RegisterAction, Actor, Role, register_scope};
+use wangge_core::workflow::{
+    self, Action, CaseFacts, CaseState, ClockEffect, Level, Pending, Standing, Step, Visibility,
+};
+use wangge_store::{
+    AuditEntry, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+    StoreError,
+};
+
+use crate::App;
+use crate::error::{AppError, Resource};
+use crate::grids::Located;
+use crate::privacy::random_bytes;
+use crate::register::Page;
+
+/// The standard departments, created at first start (admins add more).
+pub const DEPARTMENTS: &[(&str, &str)] = &[
+    ("roads", "市政道路"),
+    ("urban", "城管执法"),
+    ("green", "园林绿化"),
+    ("water", "供排水"),
+    ("civil", "民政"),
+    ("jobs", "人社"),
+    ("education", "教育"),
+    ("health", "卫健"),
+];
+
+const CATEGORY_SEED: &str = include_str!("../../../data/categories.json");
+const CALENDAR_SEED: &str = include_str!("../../../data/cn-holidays-2026.json");
+
+/// A case as reported.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CaseForm {
+    /// Category code, e.g. `0103` (雨水井盖).
+    pub category: String,
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: String,
+    /// `normal` or `urgent`.
+    #[serde(default = "normal")]
+    pub urgency: String,
+    /// `patrol`, `resident`, `hotline`, `department` or `media`; by default
+    /// what the reporter's role implies.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Answers to the category's extra questions, by question code.
+    #[serde(default)]
+    pub answers: BTreeMap<String, Vec<String>>,
+    /// A hotline caller's name (never public).
+    #[serde(default)]
+    pub caller_name: Option<String>,
+}
+
+fn normal() -> String {
+    "normal".into()
+}
+
+/// What an action carries besides itself.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    pub note: String,
+    /// Department code for a dispatch (default: the category's).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Review date of a hang-up (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub review_on: Option<String>,
+    /// 1–5, with a rating.
+    #[serde(default)]
+    pub rating: Option<i64>,
+    /// Extra hours asked for or granted with an extension.
+    #[serde(default)]
+    pub extension_hours: Option<i64>,
+    /// The version read; a stale one is refused (409).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// A clock as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub deadline: Option<Timestamp>,
+    pub light: Option<Light>,
+    pub due_zh: String,
+    pub due_en: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub at: Timestamp,
+    pub action: String,
+    pub action_label: String,
+    pub to_state: String,
+    pub note: String,
+    pub department: Option<String>,
+    pub public: bool,
+}
+
+/// A case as a staff member, department or reporter sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub id: Id,
+    pub public_code: String,
+    pub category_code: String,
+    pub category_name: String,
+    pub state: CaseState,
+    pub state_label: String,
+    pub source: String,
+    pub grid_id: Option<Id>,
+    pub grid_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub description: String,
+    pub urgency: String,
+    pub department: Option<String>,
+    pub level: Level,
+    pub pending: Option<Pending>,
+    pub reported_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub rework_count: i64,
+    pub rating: Option<i64>,
+    pub overall: ClockView,
+    pub step: Option<Step>,
+    pub step_clock: Option<ClockView>,
+    pub timeline: Vec<TimelineEntry>,
+    /// What the viewer may do now.
+    pub actions: Vec<Action>,
+    pub version: i64,
+}
+
+/// What anyone may see of a case by its public code: no reporter, no
+/// internal entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicCaseView {
+    pub public_code: String,
+    pub category_name: String,
+    pub state_label_zh: String,
+    pub state_label_en: String,
+    pub closed: bool,
+    pub department: Option<String>,
+    pub address: String,
+    pub reported_at: Timestamp,
+    pub due_zh: String,
+    pub due_en: String,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn parse_state(s: &str) -> Result<CaseState, AppError> {
+    CaseState::parse(s)
+        .ok_or_else(|| AppError::Store(StoreError::Corrupt(format!("case state {s}"))))
+}
+
+fn parse_step(s: &str) -> Option<Step> {
+    match s {
+        "acceptance" => Some(Step::Acceptance),
+        "dispatch" => Some(Step::Dispatch),
+        "handling" => Some(Step::Handling),
+        "verification" => Some(Step::Verification),
+        "closing" => Some(Step::Closing),
+        _ => None,
+    }
+}
+
+fn step_str(s: Step) -> &'static str {
+    match s {
+        Step::Acceptance => "acceptance",
+        Step::Dispatch => "dispatch",
+        Step::Handling => "handling",
+        Step::Verification => "verification",
+        Step::Closing => "closing",
+    }
+}
+
+fn pending_str(p: Pending) -> &'static str {
+    match p {
+        Pending::Void => "void",
+        Pending::Extension => "extension",
+    }
+}
+
+/// The limit with granted extension hours added, in the same kind of time.
+fn extended(limit: Limit, extra_hours: i64, cal: &WorkingCalendar) -> Limit {
+    if extra_hours == 0 {
+        return limit;
+    }
+    match limit {
+        Limit::CalendarHours(h) => Limit::CalendarHours(h + extra_hours),
+        Limit::WorkingHours(h) => Limit::WorkingHours(h + extra_hours),
+        Limit::WorkingDays(_) => Limit::WorkingHours(limit.amount(cal).as_hours() + extra_hours),
+    }
+}
+
+impl App {
+    /// Creates the standard departments, categories and the 2026 calendar
+    /// when they are missing; edited ones are left alone.
+    pub async fn seed_reference_data(&self) -> Result<(), AppError> {
+        let mut departments = HashMap::new();
+        for (code, name) in DEPARTMENTS {
+            departments.insert(
+                code.to_string(),
+                self.store.insert_department(code, name).await?,
+            );
+        }
+        #[derive(Deserialize)]
+        struct Seed {
+            categories: Vec<CategorySpec>,
+        }
+        let seed: Seed = serde_json::from_str(CATEGORY_SEED)
+            .map_err(|e| AppError::Internal(format!("category seed: {e}")))?;
+        wangge_core::category::check(&seed.categories)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let with_departments = seed
+            .categories
+            .into_iter()
+            .map(|c| {
+                let d = c
+                    .department
+                    .as_ref()
+                    .and_then(|d| departments.get(d).copied());
+                (c, d)
+            })
+            .collect();
+        self.store.seed_categories(with_departments).await?;
+
+        #[derive(Deserialize)]
+        struct Holiday {
+            name: String,
+            from: jiff::civil::Date,
+            to: jiff::civil::Date,
+        }
+        #[derive(Deserialize)]
+        struct Calendar {
+            holidays: Vec<Holiday>,
+            make_up_workdays: Vec<jiff::civil::Date>,
+        }
+        let cal: Calendar = serde_json::from_str(CALENDAR_SEED)
+            .map_err(|e| AppError::Internal(format!("calendar seed: {e}")))?;
+        let mut days = Vec::new();
+        for h in cal.holidays {
+            let mut d = h.from;
+            while d <= h.to {
+                days.push((d.to_string(), "holiday".to_owned(), h.name.clone()));
+                d = d
+                    .tomorrow()
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+        }
+        for d in cal.make_up_workdays {
+            days.push((d.to_string(), "workday".to_owned(), "调休上班".to_owned()));
+        }
+        Ok(self.store.seed_calendar_days(days).await?)
+    }
+
+    /// The working calendar as stored.
+    pub async fn calendar(&self) -> Result<WorkingCalendar, AppError> {
+        let days = self.store.calendar_days().await?;
+        let pick = |kind: &str| -> Vec<jiff::civil::Date> {
+            days.iter()
+                .filter(|(_, k, _)| k == kind)
+                .filter_map(|(d, _, _)| d.parse().ok())
+                .collect()
+        };
+        WorkingCalendar::with_days(pick("holiday"), pick("workday"))
+            .map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    pub async fn categories(&self) -> Result<Vec<CategoryRecord>, AppError> {
+        Ok(self.store.categories().await?)
+    }
+
+    async fn standing(&self, actor: &Actor, case: &CaseRecord) -> Result<Standing, AppError> {
+        let units = register_scope(actor, RegisterAction::Read).units;
+        let in_scope = match case.grid_id {
+            Some(g) if !units.is_empty() => self
+                .store
+                .grids_in_units(&units.grids, &units.communities, &units.streets)
+                .await?
+                .contains(&g),
+            _ => false,
+        };
+        Ok(Standing {
+            in_scope,
+            reporter: case.reporter_id == Some(actor.user_id),
+            department: case
+                .department_id
+                .is_some_and(|d| actor.departments.contains(&d)),
+        })
+    }
+
+    fn facts(case: &CaseRecord) -> Result<CaseFacts, AppError> {
+        Ok(CaseFacts {
+            state: parse_state(&case.state)?,
+            pending: case.pending.as_deref().and_then(|p| match p {
+                "void" => Some(Pending::Void),
+                "extension" => Some(Pending::Extension),
+                _ => None,
+            }),
+            level: Level::parse(&case.level).unwrap_or(Level::Grid),
+            resume_to: case.resume_to.as_deref().and_then(CaseState::parse),
+        })
+    }
+
+    /// Files a case. A retry with the same `Idempotency-Key` returns the
+    /// first case (`false`: not new); the same key with another body is
+    /// refused.
+    pub async fn report_case(
+        &self,
+        actor: &Actor,
+        form: &CaseForm,
+        idempotency_key: Option<&str>,
+    ) -> Result<(CaseView, bool), AppError> {
+        let request_hash = Sha256::digest(serde_json::to_vec(form).unwrap_or_default()).to_vec();
+        if let Some(key) = idempotency_key
+            && let Some((id, hash)) = self.store.case_by_idempotency(actor.user_id, key).await?
+        {
+            if hash.as_deref() != Some(request_hash.as_slice()) {
+                return Err(AppError::invalid(
+                    "idempotency_key",
+                    "this Idempotency-Key was used for a different request",
+                    "该 Idempotency-Key 已用于另一个不同的请求",
+                ));
+            }
+            return Ok((self.case_view(actor, id).await?, false));
+        }
+        let categories = self.store.categories().await?;
+        let category = categories
+            .iter()
+            .find(|c| c.spec.code == form.category.trim() && c.active)
+            .ok_or_else(|| AppError::invalid("category", "unknown category", "没有这个事件类别"))?;
+        let mut errors = Vec::new();
+        let description = form.description.trim();
+        if description.chars().count() < 2 || description.chars().count() > 4000 {
+            errors.push(wangge_core::register::FieldError::new(
+                "description",
+                "describe the problem (2 to 4,000 characters)",
+                "请描述问题（2 至 4000 字）",
+            ));
+        }
+        if !matches!(form.urgency.as_str(), "normal" | "urgent") {
+            errors.push(wangge_core::register::FieldError::new(
+                "urgency",
+                "normal or urgent",
+                "紧急程度应为一般或紧急",
+            ));
+        }
+        for q in &category.spec.questions {
+            if q.required
+                && form
+                    .answers
+                    .get(&q.code)
+                    .is_none_or(|a| a.iter().all(|v| v.trim().is_empty()))
+            {
+                errors.push(wangge_core::register::FieldError::new(
+                    "answers",
+                    format!("{} is required", q.label),
+                    format!("请回答：{}", q.label),
+                ));
+            }
+        }
+        let point = match (form.lat, form.lon) {
+            (Some(lat), Some(lon)) => match GeoPoint::new(lon, lat) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    errors.push(wangge_core::register::FieldError::new(
+                        "location",
+                        e.to_string(),
+                        e.localized(Lang::Zh),
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        if point.is_none() && form.address.trim().is_empty() {
+            errors.push(wangge_core::register::FieldError::new(
+                "location",
+                "give a position or an address",
+                "请提供位置或地址",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::InvalidFields(errors));
+        }
+        let grid_id = match point {
+            Some(p) => match self.locate(p, None).await? {
+                Located::Inside { grid } => Some(grid.grid.id),
+                Located::Outside => None,
+            },
+            None => None,
+        };
+        let source = form.source.clone().unwrap_or_else(|| {
+            match actor.role {
+                Role::Resident => "resident",
+                Role::DepartmentStaff => "department",
+                _ => "patrol",
+            }
+            .to_owned()
+        });
+        if !matches!(
+            source.as_str(),
+            "patrol" | "resident" | "hotline" | "department" | "media"
+        ) {
+            return Err(AppError::invalid(
+                "source",
+                "patrol, resident, hotline, department or media",
+                "来源不正确",
+            ));
+        }
+        let now = self.now();
+        let code = URL_SAFE_NO_PAD
+            .encode(random_bytes::<9>().map_err(|e| AppError::Internal(e.to_string()))?);
+        let new = NewCase {
+            public_code: code,
+            category_id: category.id,
+            source: source.clone(),
+            grid_id,
+            lon: point.map(|p| p.lon),
+            lat: point.map(|p| p.lat),
+            address: form.address.trim().to_owned(),
+            description: description.to_owned(),
+            urgency: form.urgency.clone(),
+            reporter_id: Some(actor.user_id),
+            reporter_name: form.caller_name.clone().filter(|n| !n.trim().is_empty()),
+            department_id: category.department_id,
+            at: now,
+            answers: serde_json::to_string(&form.answers).unwrap_or_else(|_| "{}".into()),
+            idempotency_key: idempotency_key.map(str::to_owned),
+            request_hash: Some(request_hash),
+        };
+        let event = CaseEvent {
+            at: now,
+            actor_id: Some(actor.user_id),
+            action: "report".into(),
+            from_state: None,
+            to_state: CaseState::Reported.as_str().into(),
+            visibility: "public".into(),
+            note: String::new(),
+            department_id: None,
+        };
+        let audit = AuditEntry::new(now, Some(actor.user_id), "case.report", "case").detail(
+            json!({ "category": category.spec.code, "source": source, "grid_id": grid_id }),
+        );
+        let id = match self.store.insert_case(new, event, audit).await {
+            Ok(id) => id,
+            // Two retries raced: the other one won.
+            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
+                return Box::pin(self.report_case(actor, form, idempotency_key)).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok((self.case_view(actor, id).await?, true))
+    }
+
+    async fn visible_case(
+        &self,
+        actor: &Actor,
+        id: Id,
+    ) -> Result<(CaseRecord, Standing), AppError> {
+        let case = self
+            .store
+            .case(id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Case))?;
+        let standing = self.standing(actor, &case).await?;
+        if !(standing.in_scope || standing.department || standing.reporter) {
+            return Err(AppError::NotFound(Resource::Case));
+        }
+        Ok((case, standing))
+    }
+
+    fn clock(
+        &self,
+        cal: &WorkingCalendar,
+        limit: Limit,
+        start: Timestamp,
+        pauses: &[Pause],
+        end: Option<Timestamp>,
+    ) -> ClockView {
+        let now = end.unwrap_or_else(|| self.now());
+        ClockView {
+            deadline: limit.deadline(cal, start, pauses),
+            light: end.is_none().then(|| limit.light(cal, start, pauses, now)),
+            due_zh: if end.is_some() {
+                "已办结".into()
+            } else {
+                limit.describe(cal, start, pauses, now, Lang::Zh)
+            },
+            due_en: if end.is_some() {
+                "done".into()
+            } else {
+                limit.describe(cal, start, pauses, now, Lang::En)
+            },
+        }
+    }
+
+    /// One case, as the actor may see it.
+    pub async fn case_view(&self, actor: &Actor, id: Id) -> Result<CaseView, AppError> {
+        let (case, standing) = self.visible_case(actor, id).await?;
+        let staff = standing.in_scope || standing.department;
+        self.render_case(case, Some((actor, standing)), staff).await
+    }
+
+    async fn render_case(
+        &self,
+        case: CaseRecord,
+        viewer: Option<(&Actor, Standing)>,
+        staff: bool,
+    ) -> Result<CaseView, AppError> {
+        let categories = self.store.categories().await?;
+        let category = categories
+            .iter()
+            .find(|c| c.id == case.category_id)
+            .ok_or_else(|| AppError::Internal(format!("case {} has no category", case.id)))?;
+        let departments: HashMap<Id, String> = self
+            .store
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+        let cal = self.calendar().await?;
+        let pauses: Vec<Pause> = self
+            .store
+            .case_pauses(case.id)
+            .await?
+            .into_iter()
+            .map(|(from, to)| Pause { from, to })
+            .collect();
+        let state = parse_state(&case.state)?;
+        let done = matches!(
+            state,
+            CaseState::Closed | CaseState::Rated | CaseState::Voided
+        );
+        let end = if done {
+            case.closed_at.or(Some(case.reported_at))
+        } else {
+            None
+        };
+        let overall = self.clock(
+            &cal,
+            extended(category.spec.overall, case.extra_hours, &cal),
+            case.clock_start,
+            &pauses,
+            end,
+        );
+        let step = case.step.as_deref().and_then(parse_step);
+        let step_clock = match (step, case.step_started_at, done) {
+            (Some(s), Some(start), false) => category
+                .spec
+                .steps
+                .of(s)
+                .map(|l| self.clock(&cal, l, start, &pauses, None)),
+            _ => None,
+        };
+        let grid_name = match case.grid_id {
+            Some(g) => self.store.grid(g).await?.map(|g| g.grid.name),
+            None => None,
+        };
+        let timeline = self
+            .store
+            .case_events(case.id)
+            .await?
+            .into_iter()
+            .filter(|e| staff || e.visibility == "public")
+            .map(|e| TimelineEntry {
+                at: e.at,
+                action_label: Action::parse(&e.action)
+                    .map(|a| a.label(Lang::Zh).to_owned())
+                    .unwrap_or_else(|| {
+                        if e.action == "report" {
+                            "上报".into()
+                        } else {
+                            e.action.clone()
+                        }
+                    }),
+                action: e.action,
+                to_state: e.to_state,
+                note: e.note,
+                department: e.department_id.and_then(|d| departments.get(&d).cloned()),
+                public: e.visibility == "public",
+            })
+            .collect();
+        let facts = Self::facts(&case)?;
+        let actions = match viewer {
+            Some((actor, standing)) => Action::ALL
+                .iter()
+                .copied()
+                .filter(|a| workflow::apply(facts, *a, actor.role, standing).is_ok())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(CaseView {
+            id: case.id,
+            public_code: case.public_code,
+            category_code: category.spec.code.clone(),
+            category_name: category.spec.name.clone(),
+            state,
+            state_label: state.label(Lang::Zh).to_owned(),
+            source: case.source,
+            grid_id: case.grid_id,
+            grid_name,
+            lat: case.lat,
+            lon: case.lon,
+            address: case.address,
+            description: case.description,
+            urgency: case.urgency,
+            department: case
+                .department_id
+                .and_then(|d| departments.get(&d).cloned()),
+            level: facts.level,
+            pending: facts.pending,
+            reported_at: case.reported_at,
+            closed_at: case.closed_at,
+            rework_count: case.rework_count,
+            rating: case.rating,
+            overall,
+            step,
+            step_clock,
+            timeline,
+            actions,
+            version: case.version,
+        })
+    }
+
+    /// Cases the actor may see: in their grids, of their department, or
+    /// reported by them; newest first.
+    pub async fn list_cases(
+        &self,
+        actor: &Actor,
+        states: Vec<String>,
+        page: Page,
+    ) -> Result<Vec<CaseView>, AppError> {
+        let units = register_scope(actor, RegisterAction::Read).units;
+        let grid_ids = if units.is_empty() {
+            Vec::new()
+        } else {
+            self.store
+                .grids_in_units(&units.grids, &units.communities, &units.streets)
+                .await?
+        };
+        let records = self
+            .store
+            .cases(CaseQuery {
+                grid_ids,
+                department_id: actor.departments.first().copied(),
+                reporter_id: Some(actor.user_id),
+                states,
+                limit: page.limit,
+                offset: page.offset,
+            })
+            .await?;
+        let mut out = Vec::with_capacity(records.len());
+        for case in records {
+            let standing = self.standing(actor, &case).await?;
+            let staff = standing.in_scope || standing.department;
+            out.push(
+                self.render_case(case, Some((actor, standing)), staff)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Takes a workflow action on a case.
+    pub async fn act_on_case(
+        &self,
+        actor: &Actor,
+        id: Id,
+        action: Action,
+        form: &ActForm,
+    ) -> Result<CaseView, AppError> {
+        let (case, standing) = self.visible_case(actor, id).await?;
+        let facts = Self::facts(&case)?;
+        let outcome =
+            workflow::apply(facts, action, actor.role, standing).map_err(AppError::Refused)?;
+        let now = self.now();
+        let note = form.note.trim().chars().take(2000).collect::<String>();
+        let needs_note = matches!(
+            action,
+            Action::Return
+                | Action::VerifyFail
+                | Action::RequestVoid
+                | Action::HangUp
+                | Action::Urge
+                | Action::Reopen
+        );
+        if needs_note && note.chars().count() < 2 {
+            return Err(AppError::invalid("note", "say why", "请填写原因或说明"));
+        }
+        let mut department_id = case.department_id;
+        if action == Action::Dispatch
+            && let Some(code) = form.department.as_deref().filter(|c| !c.trim().is_empty())
+        {
+            department_id = Some(
+                self.store
+                    .departments()
+                    .await?
+                    .into_iter()
+                    .find(|d| d.code == code.trim())
+                    .map(|d| d.id)
+                    .ok_or_else(|| {
+                        AppError::invalid("department", "no such department", "没有这个职能部门")
+                    })?,
+            );
+        }
+        if action == Action::Dispatch && department_id.is_none() {
+            return Err(AppError::invalid(
+                "department",
+                "name the department",
+                "请选择派遣的职能部门",
+            ));
+        }
+        let mut change = CaseChange {
+            state: outcome.facts.state.as_str().into(),
+            pending: outcome.facts.pending.map(|p| pending_str(p).into()),
+            level: outcome.facts.level.as_str().into(),
+            resume_to: outcome.facts.resume_to.map(|s| s.as_str().into()),
+            department_id,
+            clock_start: case.clock_start,
+            step: case.step.clone(),
+            step_started_at: case.step_started_at,
+            extra_hours: case.extra_hours,
+            rework_count: case.rework_count + i64::from(outcome.rework),
+            closed_at: case.closed_at,
+            rating: case.rating,
+            rating_comment: case.rating_comment.clone(),
+        };
+        let mut pause = None;
+        match outcome.clock {
+            ClockEffect::Keep => {}
+            ClockEffect::Step(s) => {
+                change.step = Some(step_str(s).into());
+                change.step_started_at = Some(now);
+            }
+            ClockEffect::Pause => {
+                let review_on = form
+                    .review_on
+                    .clone()
+                    .filter(|d| d.parse::<jiff::civil::Date>().is_ok());
+                if review_on.is_none() {
+                    return Err(AppError::invalid(
+                        "review_on",
+                        "give a review date (YYYY-MM-DD)",
+                        "请填写复查日期",
+                    ));
+                }
+                pause = Some(PauseChange::Start {
+                    at: now,
+                    reason: note.clone(),
+                    review_on,
+                });
+            }
+            ClockEffect::Resume => pause = Some(PauseChange::End { at: now }),
+            ClockEffect::Stop => {
+                change.closed_at = Some(now);
+                change.step = None;
+                change.step_started_at = None;
+            }
+            ClockEffect::Restart(s) => {
+                change.clock_start = now;
+                change.closed_at = None;
+                change.rating = None;
+                change.step = Some(step_str(s).into());
+                change.step_started_at = Some(now);
+            }
+            ClockEffect::Extend => {
+                let hours = form.extension_hours.unwrap_or(0);
+                if !(1..=24 * 60).contains(&hours) {
+                    return Err(AppError::invalid(
+                        "extension_hours",
+                        "grant 1 to 1,440 hours",
+                        "延时应为 1 至 1440 小时",
+                    ));
+                }
+                change.extra_hours += hours;
+            }
+        }
+        if action == Action::Rate {
+            let rating = form.rating.filter(|r| (1..=5).contains(r));
+            if rating.is_none() {
+                return Err(AppError::invalid("rating", "rate 1 to 5", "请打 1 至 5 分"));
+            }
+            change.rating = rating;
+            change.rating_comment = Some(note.clone()).filter(|n| !n.is_empty());
+        }
+        let event = CaseEvent {
+            at: now,
+            actor_id: Some(actor.user_id),
+            action: action.as_str().into(),
+            from_state: Some(case.state.clone()),
+            to_state: change.state.clone(),
+            visibility: match outcome.visibility {
+                Visibility::Public => "public".into(),
+                Visibility::Internal => "internal".into(),
+            },
+            note,
+            department_id: if action == Action::Dispatch {
+                department_id
+            } else {
+                None
+            },
+        };
+        let audit = AuditEntry::new(
+            now,
+            Some(actor.user_id),
+            &format!("case.{}", action.as_str()),
+            "case",
+        )
+        .record(id)
+        .detail(json!({ "from": case.state, "to": change.state }));
+        let version = form.version.unwrap_or(case.version);
+        self.store
+            .update_case(id, version, change, event, pause, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    AppError::Conflict(format!("case {id} was changed by someone else; reload it"))
+                }
+                other => other.into(),
+            })?;
+        self.case_view(actor, id).await
+    }
+
+    /// The public page of a case: anyone with its code may read it.
+    pub async fn public_case(&self, code: &str) -> Result<PublicCaseView, AppError> {
+        let case = self
+            .store
+            .case_by_code(code)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Case))?;
+        let categories = self.store.categories().await?;
+        if categories
+            .iter()
+            .any(|c| c.id == case.category_id && !c.spec.public)
+        {
+            return Err(AppError::NotFound(Resource::Case));
+        }
+        let v = self.render_case(case, None, false).await?;
+        Ok(PublicCaseView {
+            public_code: v.public_code,
+            category_name: v.category_name,
+            state_label_zh: v.state.label(Lang::Zh).into(),
+            state_label_en: v.state.label(Lang::En).into(),
+            closed: matches!(v.state, CaseState::Closed | CaseState::Rated),
+            department: v.department,
+            address: v.address,
+            reported_at: v.reported_at,
+            due_zh: v.overall.due_zh,
+            due_en: v.overall.due_en,
+            timeline: v.timeline,
+        })
+    }
+}

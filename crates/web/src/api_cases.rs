@@ -1,0 +1,240 @@
+//! The JSON API of cases: categories, intake (idempotent), lists, one
+//! case with its clock and timeline, workflow actions, the public view.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use wangge_app::cases::{ActForm, CaseForm, CaseView, PublicCaseView};
+use wangge_app::register::Page;
+use wangge_app::{AppError, Resource};
+use wangge_core::Lang;
+use wangge_core::workflow::Action;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::lang::UiLang;
+use crate::session::{ApiSession, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/categories", get(categories))
+        .route("/api/v1/cases", get(list_cases).post(report_case))
+        .route("/api/v1/cases/{id}", get(case))
+        .route("/api/v1/cases/{id}/actions", post(act))
+        .route("/api/v1/public/cases/{code}", get(public_case))
+}
+
+fn bad_body(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
+    move |e| {
+        ApiError::new(
+            AppError::invalid(
+                "body",
+                e.body_text(),
+                format!("请求内容格式错误：{}", e.body_text()),
+            ),
+            lang,
+        )
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryDto {
+    pub code: String,
+    pub parent: Option<String>,
+    pub name: String,
+    /// `component`, `event` or `community`.
+    pub kind: String,
+    /// `{"unit": "working_days" | "working_hours" | "calendar_hours", "amount": n}`.
+    #[schema(value_type = Object)]
+    pub limit: serde_json::Value,
+    pub closure: String,
+    #[schema(value_type = Vec<Object>)]
+    pub questions: serde_json::Value,
+    pub public: bool,
+}
+
+/// Case categories with their limits and questions.
+#[utoipa::path(get, path = "/api/v1/categories", responses((status = 200, body = [CategoryDto])))]
+pub async fn categories(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_): ApiSession,
+) -> Result<Json<Vec<CategoryDto>>, ApiError> {
+    let list = state
+        .app
+        .categories()
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(Json(
+        list.into_iter()
+            .filter(|c| c.active)
+            .map(|c| CategoryDto {
+                kind: serde_json::to_value(c.spec.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                limit: serde_json::to_value(c.spec.overall).unwrap_or_default(),
+                questions: serde_json::to_value(&c.spec.questions).unwrap_or_default(),
+                code: c.spec.code,
+                parent: c.spec.parent,
+                name: c.spec.name,
+                closure: c.spec.closure,
+                public: c.spec.public,
+            })
+            .collect(),
+    ))
+}
+
+/// Files a case. With an `Idempotency-Key` header a retried request
+/// creates exactly one case (201 first, 200 after); the same key with
+/// another body is refused (422). The grid comes from the position.
+#[utoipa::path(post, path = "/api/v1/cases", request_body(content = Object, description = "category, description, lat, lon, address, urgency, source, answers, caller_name"), responses(
+    (status = 201, description = "the new case"), (status = 200, description = "the case this key filed before"),
+    (status = 422, body = ErrorBody)
+))]
+pub async fn report_case(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    headers: HeaderMap,
+    req: Result<Json<CaseForm>, JsonRejection>,
+) -> Result<(StatusCode, Json<CaseView>), ApiError> {
+    let Json(form) = req.map_err(bad_body(lang))?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200);
+    let (view, new) = state
+        .app
+        .report_case(&s.actor, &form, key)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok((
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(view),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct CaseListQuery {
+    /// Comma-separated states, e.g. `dispatched,in_progress`.
+    pub state: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Cases the caller may see, newest first, each with its clock.
+#[utoipa::path(get, path = "/api/v1/cases", params(CaseListQuery), responses((status = 200, description = "cases")))]
+pub async fn list_cases(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    q: Result<Query<CaseListQuery>, QueryRejection>,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let states = q
+        .state
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let list = state
+        .app
+        .list_cases(&s.actor, states, Page::new(q.limit, q.offset))
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(Json(list))
+}
+
+/// One case: state, clock (deadline, light, due text), timeline, and the
+/// actions the caller may take now.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)), responses(
+    (status = 200, description = "the case"), (status = 404, body = ErrorBody)
+))]
+pub async fn case(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    let id = raw
+        .parse()
+        .map_err(|_| ApiError::new(AppError::NotFound(Resource::Case), lang))?;
+    Ok(Json(
+        state
+            .app
+            .case_view(&s.actor, id)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActRequest {
+    /// One of the workflow actions (`accept`, `dispatch`, `handle`, `verify_pass`, …).
+    pub action: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub form: ActForm,
+}
+
+/// Takes a workflow action. One not allowed now answers 409 with the reason.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions", params(("id" = i64, Path)), request_body = ActRequest, responses(
+    (status = 200, description = "the case after the action"), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn act(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+    req: Result<Json<ActRequest>, JsonRejection>,
+) -> Result<Json<CaseView>, ApiError> {
+    let id = raw
+        .parse()
+        .map_err(|_| ApiError::new(AppError::NotFound(Resource::Case), lang))?;
+    let Json(req) = req.map_err(bad_body(lang))?;
+    let action = Action::parse(&req.action).ok_or_else(|| {
+        ApiError::new(
+            AppError::invalid("action", "unknown action", "没有这个操作"),
+            lang,
+        )
+    })?;
+    Ok(Json(
+        state
+            .app
+            .act_on_case(&s.actor, id, action, &req.form)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}
+
+/// A case's public page data: no reporter, no internal entries.
+#[utoipa::path(get, path = "/api/v1/public/cases/{code}", params(("code" = String, Path)), responses(
+    (status = 200, description = "the public view"), (status = 404, body = ErrorBody)
+))]
+pub async fn public_case(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    Path(code): Path<String>,
+) -> Result<Json<PublicCaseView>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .public_case(&code)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}

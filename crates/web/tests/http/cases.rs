@@ -1,0 +1,523 @@
+//! Cases over HTTP on both backends: the storm drain at building 13 from
+//! report to rating, a return and a rework, idempotency, scope, refusals.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wangge_app::{App, FixedClock, UserSpec, Vault};
+use wangge_core::policy::Role;
+use wangge_store::ScopeKind;
+use wangge_testkit::{TestDb, both_backends};
+
+struct World {
+    router: Router,
+    tokens: HashMap<&'static str, String>,
+    drain: (f64, f64),
+    clock: Arc<FixedClock>,
+}
+
+async fn world(db: &TestDb) -> World {
+    // Monday 30 November 2026, 09:00 China time.
+    let clock = Arc::new(FixedClock::new("2026-11-30T01:00:00Z".parse().unwrap()));
+    let app = App::new(
+        db.store.clone(),
+        clock.clone(),
+        Vault::from_master_key(&[7; 32]),
+    )
+    .await
+    .unwrap();
+    app.load_demo_geography().await.unwrap();
+    let communities = app.list_communities().await.unwrap();
+    let heping = &communities[0];
+    let b13 = db
+        .store
+        .all_buildings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.number == "13" && b.community_id == heping.community.id)
+        .unwrap();
+    let other_grid = app
+        .list_grids(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.grid.id != b13.grid_id)
+        .unwrap()
+        .grid
+        .id;
+    let roads = db
+        .store
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == "roads")
+        .unwrap()
+        .id;
+    let water = db
+        .store
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == "water")
+        .unwrap()
+        .id;
+    let users: Vec<(&'static str, Role, Vec<(ScopeKind, i64)>)> = vec![
+        (
+            "worker",
+            Role::GridWorker,
+            vec![(ScopeKind::Grid, b13.grid_id)],
+        ),
+        (
+            "worker2",
+            Role::GridWorker,
+            vec![(ScopeKind::Grid, other_grid)],
+        ),
+        (
+            "leader",
+            Role::GridLeader,
+            vec![(ScopeKind::Grid, b13.grid_id)],
+        ),
+        (
+            "secretary",
+            Role::CommunitySecretary,
+            vec![(ScopeKind::Community, heping.community.id)],
+        ),
+        (
+            "roads",
+            Role::DepartmentStaff,
+            vec![(ScopeKind::Department, roads)],
+        ),
+        (
+            "water",
+            Role::DepartmentStaff,
+            vec![(ScopeKind::Department, water)],
+        ),
+        ("shopkeeper", Role::Resident, vec![]),
+        ("neighbour", Role::Resident, vec![]),
+    ];
+    let mut tokens = HashMap::new();
+    for (name, role, scopes) in users {
+        let (_, password) = app
+            .create_user(
+                None,
+                UserSpec {
+                    username: name.into(),
+                    display_name: name.into(),
+                    role,
+                    scopes,
+                },
+            )
+            .await
+            .unwrap();
+        tokens.insert(name, app.login(name, &password, None).await.unwrap().token);
+    }
+    World {
+        router: wangge_web::router(app),
+        tokens,
+        drain: (b13.location.lat + 0.00003, b13.location.lon),
+        clock,
+    }
+}
+
+impl World {
+    async fn call(
+        &self,
+        user: Option<&str>,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(u) = user {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[u]));
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn act(&self, user: &str, id: i64, action: &str, extra: Value) -> Value {
+        let mut body = json!({ "action": action });
+        if let Value::Object(m) = extra {
+            for (k, v) in m {
+                body[k] = v;
+            }
+        }
+        let (status, case) = self
+            .call(
+                Some(user),
+                Method::POST,
+                &format!("/api/v1/cases/{id}/actions"),
+                Some(body),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{user} {action}: {case}");
+        case
+    }
+
+    async fn report(&self, user: &str, key: &str) -> (StatusCode, Value) {
+        let body = json!({
+            "category": "0103",
+            "description": "13栋门前雨水井盖缺失，人车流量大",
+            "lat": self.drain.0, "lon": self.drain.1,
+            "address": "和平路 34 号 13 栋门前",
+            "urgency": "urgent",
+            "answers": { "traffic": ["大"] },
+        });
+        self.call(
+            Some(user),
+            Method::POST,
+            "/api/v1/cases",
+            Some(body),
+            &[("idempotency-key", key)],
+        )
+        .await
+    }
+}
+
+async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
+    let w = world(db).await;
+    let (status, case) = w.report("worker", "k-1").await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_i64().unwrap();
+    assert_eq!(case["state"], "reported");
+    assert_eq!(case["category_name"], "雨水井盖");
+    assert!(
+        case["grid_name"].as_str().unwrap().starts_with("和平社区"),
+        "the grid comes from the position"
+    );
+    assert_eq!(
+        case["department"], "市政道路",
+        "routed to roads by category"
+    );
+    assert_eq!(case["overall"]["light"], "green");
+    assert!(
+        case["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "escalate")
+    );
+    // She cannot fix it: she escalates to the grid leader.
+    w.act(
+        "worker",
+        id,
+        "escalate",
+        json!({"note": "需更换井盖，本人无法处理"}),
+    )
+    .await;
+    let c = w.act("leader", id, "accept", json!({})).await;
+    assert_eq!(c["level"], "grid_leader");
+    let c = w
+        .act("leader", id, "dispatch", json!({"department": "roads"}))
+        .await;
+    assert_eq!(c["state"], "dispatched");
+    // The roads department sees it, the water department does not.
+    let (s, _) = w
+        .call(
+            Some("water"),
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, list) = w
+        .call(
+            Some("roads"),
+            Method::GET,
+            "/api/v1/cases?state=dispatched",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.as_array().unwrap().iter().any(|c| c["id"] == id));
+    // Twenty minutes later (sessions idle out after thirty).
+    w.clock.set("2026-11-30T01:20:00Z".parse().unwrap());
+    w.act("roads", id, "start_work", json!({})).await;
+    let c = w
+        .act("roads", id, "handle", json!({"note": "已更换新井盖"}))
+        .await;
+    assert_eq!(c["state"], "handled");
+    w.act(
+        "worker",
+        id,
+        "verify_pass",
+        json!({"note": "现场核查，井盖已补齐"}),
+    )
+    .await;
+    let c = w.act("leader", id, "close", json!({})).await;
+    assert_eq!(c["state"], "closed");
+    assert_eq!(c["overall"]["due_zh"], "已办结");
+    // The reporter was the grid worker; the shopkeepers follow the public page.
+    let code = c["public_code"].as_str().unwrap().to_owned();
+    let (s, public) = w
+        .call(
+            None,
+            Method::GET,
+            &format!("/api/v1/public/cases/{code}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(public["closed"], true);
+    assert_eq!(public["department"], "市政道路");
+    let text = public.to_string();
+    assert!(
+        !text.contains("worker") && !text.contains("本人无法处理"),
+        "no reporter, no internal notes: {text}"
+    );
+    assert!(
+        text.contains("已更换新井盖"),
+        "the public sees what was done"
+    );
+    // Only its reporter rates it.
+    let (s, refused) = w
+        .call(
+            Some("leader"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "rate", "rating": 5})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(refused["error"]["code"], "action_refused");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("您的角色不能")
+    );
+}
+
+async fn a_return_and_a_failed_check_send_it_back(db: &TestDb) {
+    let w = world(db).await;
+    let (_, case) = w.report("shopkeeper", "r-1").await;
+    let id = case["id"].as_i64().unwrap();
+    assert_eq!(case["source"], "resident");
+    w.act("leader", id, "accept", json!({})).await;
+    // Dispatched to the wrong department: water returns it.
+    w.act("leader", id, "dispatch", json!({"department": "water"}))
+        .await;
+    let c = w
+        .act(
+            "water",
+            id,
+            "return",
+            json!({"note": "雨水井归市政道路管理"}),
+        )
+        .await;
+    assert_eq!(c["state"], "accepted");
+    w.act("leader", id, "dispatch", json!({"department": "roads"}))
+        .await;
+    w.act("roads", id, "handle", json!({"note": "已临时加盖"}))
+        .await;
+    let c = w
+        .act(
+            "worker",
+            id,
+            "verify_fail",
+            json!({"note": "临时盖板不牢固，需正式更换"}),
+        )
+        .await;
+    assert_eq!(c["state"], "dispatched");
+    assert_eq!(c["rework_count"], 1);
+    w.act("roads", id, "handle", json!({"note": "已更换正式井盖"}))
+        .await;
+    w.act("worker", id, "verify_pass", json!({})).await;
+    w.act("secretary", id, "close", json!({})).await;
+    // The reporter rates it, and sees only public entries.
+    let c = w
+        .act(
+            "shopkeeper",
+            id,
+            "rate",
+            json!({"rating": 4, "note": "处理及时"}),
+        )
+        .await;
+    assert_eq!(c["state"], "rated");
+    assert_eq!(c["rating"], 4);
+    let timeline = c["timeline"].as_array().unwrap();
+    assert!(
+        timeline.iter().all(|e| e["public"] == true),
+        "a resident sees public entries only"
+    );
+    assert!(!c.to_string().contains("雨水井归市政道路管理"));
+    // Another resident cannot see it at all.
+    let (s, _) = w
+        .call(
+            Some("neighbour"),
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn idempotency_scope_and_refusals(db: &TestDb) {
+    let w = world(db).await;
+    let (first, a) = w.report("worker", "same-key").await;
+    let (again, b) = w.report("worker", "same-key").await;
+    assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(a["id"], b["id"], "one case for one key");
+    let (s, mine) = w
+        .call(Some("worker"), Method::GET, "/api/v1/cases", None, &[])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let other = json!({"category": "0103", "description": "另一处井盖", "lat": w.drain.0, "lon": w.drain.1});
+    let (s, e) = w
+        .call(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/cases",
+            Some(other),
+            &[("idempotency-key", "same-key")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["field"], "idempotency_key");
+    // A required question left out, no location, unknown category.
+    let (s, e) = w
+        .call(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"category": "0103", "description": "井盖"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = e["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["answers", "location"]);
+    let (s, _) = w
+        .call(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"category": "9999", "description": "x", "address": "y"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let id = a["id"].as_i64().unwrap();
+    // Out of scope: another grid's worker sees nothing.
+    let (s, _) = w
+        .call(
+            Some("worker2"),
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Not allowed now: 409 with the reason, in Chinese by default.
+    let (s, e) = w
+        .call(
+            Some("leader"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "close"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["message"], "事件当前为“上报”，不能结案");
+    let (s, e) = w
+        .call(
+            Some("leader"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "close"})),
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(
+        e["error"]["message"],
+        "cannot close a case that is reported"
+    );
+    // A stale version is a conflict.
+    let (s, _) = w
+        .call(
+            Some("leader"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "accept", "version": 99})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Hang-up needs a review date; the clock stops while it lasts.
+    w.act("secretary", id, "accept", json!({})).await;
+    let (s, _) = w
+        .call(
+            Some("secretary"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "hang_up", "note": "待道路改造一并处理"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let c = w
+        .act(
+            "secretary",
+            id,
+            "hang_up",
+            json!({"note": "待道路改造一并处理", "review_on": "2026-12-15"}),
+        )
+        .await;
+    assert_eq!(c["state"], "hung_up");
+    assert_eq!(c["overall"]["due_zh"], "暂停计时");
+    let c = w.act("secretary", id, "resume", json!({})).await;
+    assert_eq!(c["state"], "accepted");
+}
+
+both_backends!(
+    the_storm_drain_is_replaced_and_rated,
+    a_return_and_a_failed_check_send_it_back,
+    idempotency_scope_and_refusals,
+);
