@@ -5,6 +5,7 @@
 pub mod api;
 pub mod api_cases;
 pub mod api_register;
+mod case_pages;
 pub mod error;
 pub mod lang;
 mod map;
@@ -47,6 +48,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_cases::routes())
         .merge(pages::routes())
         .merge(register_pages::routes())
+        .merge(case_pages::routes())
         .fallback(fallback)
         .with_state(AppState { app, config })
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

@@ -516,7 +516,128 @@ async fn idempotency_scope_and_refusals(db: &TestDb) {
     assert_eq!(c["state"], "accepted");
 }
 
+async fn form(
+    w: &World,
+    user: &str,
+    uri: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, Option<String>) {
+    let cookie = format!("wangge_session={}", w.tokens[user]);
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+        .unwrap();
+    let res = w.router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    (status, body, location)
+}
+
+async fn page(w: &World, user: Option<&str>, uri: &str) -> (StatusCode, String) {
+    let mut req = Request::get(uri);
+    if let Some(u) = user {
+        req = req.header(header::COOKIE, format!("wangge_session={}", w.tokens[u]));
+    }
+    let res = w
+        .router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    (
+        status,
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned(),
+    )
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = r#"name="_csrf" value=""#;
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The pages: report on the phone, act from the case page, follow publicly.
+async fn the_case_pages(db: &TestDb) {
+    let w = world(db).await;
+    let (s, new) = page(&w, Some("worker"), "/cases/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(new.contains("雨水井盖") && new.contains("使用当前位置"));
+    let csrf = csrf_of(&new);
+    let (lat, lon) = (w.drain.0.to_string(), w.drain.1.to_string());
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("idempotency_key", "form-1"),
+        ("category", "0103"),
+        ("description", "13栋门前雨水井盖缺失"),
+        ("lat", lat.as_str()),
+        ("lon", lon.as_str()),
+        ("urgency", "urgent"),
+    ];
+    let (s, body, _) = form(&w, "worker", "/cases/new", &fields).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the required question");
+    assert!(body.contains("请回答：人车流量大吗"));
+    fields.push(("answer.traffic", "大"));
+    let (s, _, to) = form(&w, "worker", "/cases/new", &fields).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let to = to.unwrap();
+    // Submitting the same form twice files one case.
+    let (_, _, again) = form(&w, "worker", "/cases/new", &fields).await;
+    assert_eq!(again.unwrap(), to);
+    let (s, list) = page(&w, Some("worker"), "/cases").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("light green") && list.contains("雨水井盖") && list.contains("还剩"));
+    let (_, case) = page(&w, Some("leader"), &to).await;
+    assert!(case.contains(r#"value="accept""#), "the leader may accept");
+    let csrf = csrf_of(&case);
+    let act = format!("{to}/act");
+    let (s, _, _) = form(
+        &w,
+        "leader",
+        &act,
+        &[("_csrf", &csrf), ("action", "accept")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, refused, _) = form(&w, "leader", &act, &[("_csrf", &csrf), ("action", "close")]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(refused.contains("不能结案"));
+    let (s, _, _) = form(
+        &w,
+        "leader",
+        &act,
+        &[
+            ("_csrf", &csrf),
+            ("action", "dispatch"),
+            ("department", "roads"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, case) = page(&w, Some("leader"), &to).await;
+    assert!(case.contains("派遣") && case.contains("市政道路"));
+    let code_marker = "/c/";
+    let start = case.find(code_marker).unwrap() + code_marker.len();
+    let code: String = case[start..].chars().take_while(|c| *c != '"').collect();
+    let (s, public) = page(&w, None, &format!("/c/{code}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        public.contains("市政道路") && public.contains("还剩"),
+        "who holds it and how long is left"
+    );
+    assert!(!public.contains("worker"), "no reporter");
+    let (s, _) = page(&w, None, "/c/nonexistent").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
 both_backends!(
+    the_case_pages,
     the_storm_drain_is_replaced_and_rated,
     a_return_and_a_failed_check_send_it_back,
     idempotency_scope_and_refusals,

@@ -1,0 +1,447 @@
+//! Pages of cases: the list with traffic lights, the report form (with the
+//! phone's position), a case with its timeline and the actions the viewer
+//! may take, and the public progress page anyone with its link may read.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use jiff::Timestamp;
+use wangge_app::cases::{ActForm, CaseForm, CaseView, TimelineEntry};
+use wangge_app::register::Page;
+use wangge_app::{AppError, Resource, Session};
+use wangge_core::calendar::{CHINA, Light};
+use wangge_core::category::CategoryKind;
+use wangge_core::workflow::Action;
+use wangge_core::{Lang, Localized};
+
+use crate::lang::PageLang;
+use crate::nav::Nav;
+use crate::pages::{error_page_with, render};
+use crate::session::{AppState, PageSession, check_form_csrf};
+use crate::texts::{Texts, texts};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cases", get(list))
+        .route("/cases/new", get(new_form).post(create))
+        .route("/cases/{id}", get(show))
+        .route("/cases/{id}/act", axum::routing::post(act))
+        .route("/c/{code}", get(public))
+}
+
+/// An instant as a person in China reads it.
+fn local(ts: Timestamp) -> String {
+    CHINA.to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn light_class(l: Option<Light>) -> &'static str {
+    match l {
+        Some(Light::Green) => "green",
+        Some(Light::Yellow) => "yellow",
+        Some(Light::Red) => "red",
+        None => "done",
+    }
+}
+
+fn fields(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn field(f: &[(String, String)], key: &str) -> String {
+    f.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn fail(lang: Lang, s: &Session, e: &AppError) -> Response {
+    error_page_with(lang, Nav::of(Some(s)), e)
+}
+
+struct CaseRow {
+    id: i64,
+    light: &'static str,
+    category: String,
+    state: String,
+    place: String,
+    reported_at: String,
+    due: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage {
+    t: &'static Texts,
+    nav: Nav,
+    cases: Vec<CaseRow>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+) -> Response {
+    match state
+        .app
+        .list_cases(&s.actor, Vec::new(), Page::new(Some(100), None))
+        .await
+    {
+        Ok(cases) => render(&ListPage {
+            t: texts(lang),
+            nav: Nav::of(Some(&s)),
+            cases: cases
+                .into_iter()
+                .map(|c| CaseRow {
+                    id: c.id,
+                    light: light_class(c.overall.light),
+                    category: c.category_name,
+                    state: c.state.label(lang).to_owned(),
+                    place: c.grid_name.unwrap_or(c.address),
+                    reported_at: local(c.reported_at),
+                    due: if lang == Lang::Zh {
+                        c.overall.due_zh
+                    } else {
+                        c.overall.due_en
+                    },
+                })
+                .collect(),
+        }),
+        Err(e) => fail(lang, &s, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewPage {
+    t: &'static Texts,
+    nav: Nav,
+    errors: Vec<(String, String)>,
+    idempotency_key: String,
+    groups: Vec<(String, Vec<(String, String)>)>,
+    questions: Vec<(String, String, Vec<String>)>,
+    category: String,
+    description: String,
+    lat: String,
+    lon: String,
+    address: String,
+    urgent: bool,
+}
+
+async fn new_page(
+    state: &AppState,
+    lang: Lang,
+    s: &Session,
+    values: &[(String, String)],
+    errors: Vec<(String, String)>,
+) -> Response {
+    let categories = match state.app.categories().await {
+        Ok(c) => c,
+        Err(e) => return fail(lang, s, &e),
+    };
+    let parents: Vec<&str> = categories
+        .iter()
+        .filter_map(|c| c.spec.parent.as_deref())
+        .collect();
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut questions: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (kind, label) in [
+        (
+            CategoryKind::Component,
+            if lang == Lang::Zh {
+                "部件"
+            } else {
+                "Components"
+            },
+        ),
+        (
+            CategoryKind::Event,
+            if lang == Lang::Zh { "事件" } else { "Events" },
+        ),
+        (
+            CategoryKind::Community,
+            if lang == Lang::Zh {
+                "社区事务"
+            } else {
+                "Community"
+            },
+        ),
+    ] {
+        let leaves: Vec<(String, String)> = categories
+            .iter()
+            .filter(|c| c.active && c.spec.kind == kind && !parents.contains(&c.spec.code.as_str()))
+            .map(|c| (c.spec.code.clone(), c.spec.name.clone()))
+            .collect();
+        groups.push((label.to_owned(), leaves));
+    }
+    for c in &categories {
+        for q in &c.spec.questions {
+            if !questions.iter().any(|(code, _, _)| *code == q.code) {
+                questions.push((q.code.clone(), q.label.clone(), q.values.clone()));
+            }
+        }
+    }
+    let key = wangge_app::auth::new_token().unwrap_or_default();
+    let get = |k: &str| field(values, k);
+    let page = NewPage {
+        t: texts(lang),
+        nav: Nav::of(Some(s)),
+        idempotency_key: Some(get("idempotency_key"))
+            .filter(|k| !k.is_empty())
+            .unwrap_or(key),
+        category: Some(get("category"))
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "0103".into()),
+        description: get("description"),
+        lat: get("lat"),
+        lon: get("lon"),
+        address: get("address"),
+        urgent: get("urgency") == "urgent",
+        errors,
+        groups,
+        questions,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+) -> Response {
+    new_page(&state, lang, &s, &[], Vec::new()).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    body: Bytes,
+) -> Response {
+    let f = fields(&body);
+    if let Err(e) = check_form_csrf(&s, &field(&f, "_csrf")) {
+        return fail(lang, &s, &e);
+    }
+    let number = |k: &str| field(&f, k).parse::<f64>().ok();
+    let category = field(&f, "category");
+    let questions: Vec<String> = match state.app.categories().await {
+        Ok(list) => list
+            .into_iter()
+            .find(|c| c.spec.code == category)
+            .map(|c| c.spec.questions.into_iter().map(|q| q.code).collect())
+            .unwrap_or_default(),
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let form = CaseForm {
+        category,
+        description: field(&f, "description"),
+        lat: number("lat"),
+        lon: number("lon"),
+        address: field(&f, "address"),
+        urgency: Some(field(&f, "urgency"))
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "normal".into()),
+        source: None,
+        answers: questions
+            .into_iter()
+            .filter_map(|q| {
+                let v = field(&f, &format!("answer.{q}"));
+                (!v.is_empty()).then(|| (q, vec![v]))
+            })
+            .collect(),
+        caller_name: None,
+    };
+    let key = field(&f, "idempotency_key");
+    match state
+        .app
+        .report_case(
+            &s.actor,
+            &form,
+            Some(key.as_str()).filter(|k| !k.is_empty()),
+        )
+        .await
+    {
+        Ok((case, _)) => Redirect::to(&format!("/cases/{}", case.id)).into_response(),
+        Err(e @ (AppError::InvalidFields(_) | AppError::Invalid { .. })) => {
+            let errors = e
+                .field_errors()
+                .into_iter()
+                .map(|fe| (fe.field.to_owned(), fe.message(lang).to_owned()))
+                .collect();
+            new_page(&state, lang, &s, &f, errors).await
+        }
+        Err(e) => fail(lang, &s, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    t: &'static Texts,
+    nav: Nav,
+    c: CaseView,
+    light: &'static str,
+    due: String,
+    deadline: String,
+    reported_at: String,
+    timeline: Vec<(String, TimelineEntry)>,
+    actions: Vec<(String, String)>,
+    departments: Vec<(String, String, bool)>,
+    can_dispatch: bool,
+    can_hang_up: bool,
+    can_rate: bool,
+    can_extend: bool,
+    error: Option<String>,
+}
+
+async fn case_page(
+    state: &AppState,
+    lang: Lang,
+    s: &Session,
+    id: i64,
+    error: Option<String>,
+) -> Response {
+    let c = match state.app.case_view(&s.actor, id).await {
+        Ok(c) => c,
+        Err(e) => return fail(lang, s, &e),
+    };
+    let departments = match state.app.store().departments().await {
+        Ok(d) => d,
+        Err(e) => return fail(lang, s, &AppError::Store(e)),
+    };
+    let has = |a: Action| c.actions.contains(&a);
+    let page = CasePage {
+        t: texts(lang),
+        nav: Nav::of(Some(s)),
+        light: light_class(c.overall.light),
+        due: if lang == Lang::Zh {
+            c.overall.due_zh.clone()
+        } else {
+            c.overall.due_en.clone()
+        },
+        deadline: c.overall.deadline.map(local).unwrap_or_default(),
+        reported_at: local(c.reported_at),
+        timeline: c
+            .timeline
+            .iter()
+            .map(|e| (local(e.at), e.clone()))
+            .collect(),
+        actions: c
+            .actions
+            .iter()
+            .map(|a| (a.as_str().to_owned(), a.label(lang).to_owned()))
+            .collect(),
+        departments: departments
+            .into_iter()
+            .map(|d| {
+                let selected = c.department.as_deref() == Some(d.name.as_str());
+                (d.code, d.name, selected)
+            })
+            .collect(),
+        can_dispatch: has(Action::Dispatch),
+        can_hang_up: has(Action::HangUp),
+        can_rate: has(Action::Rate),
+        can_extend: has(Action::ApproveExtension) || has(Action::RequestExtension),
+        error,
+        c,
+    };
+    render(&page)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    Path(raw): Path<String>,
+) -> Response {
+    match raw.parse() {
+        Ok(id) => case_page(&state, lang, &s, id, None).await,
+        Err(_) => fail(lang, &s, &AppError::NotFound(Resource::Case)),
+    }
+}
+
+async fn act(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f = fields(&body);
+    if let Err(e) = check_form_csrf(&s, &field(&f, "_csrf")) {
+        return fail(lang, &s, &e);
+    }
+    let Ok(id) = raw.parse::<i64>() else {
+        return fail(lang, &s, &AppError::NotFound(Resource::Case));
+    };
+    let Some(action) = Action::parse(&field(&f, "action")) else {
+        return case_page(
+            &state,
+            lang,
+            &s,
+            id,
+            Some(AppError::invalid("action", "choose an action", "请选择操作").localized(lang)),
+        )
+        .await;
+    };
+    let form = ActForm {
+        note: field(&f, "note"),
+        department: Some(field(&f, "department")).filter(|d| !d.is_empty()),
+        review_on: Some(field(&f, "review_on")).filter(|d| !d.is_empty()),
+        rating: field(&f, "rating").parse().ok(),
+        extension_hours: field(&f, "extension_hours").parse().ok(),
+        version: field(&f, "version").parse().ok(),
+    };
+    match state.app.act_on_case(&s.actor, id, action, &form).await {
+        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(
+            e @ (AppError::Refused(_)
+            | AppError::Invalid { .. }
+            | AppError::InvalidFields(_)
+            | AppError::Conflict(_)),
+        ) => {
+            let response = case_page(&state, lang, &s, id, Some(e.localized(lang))).await;
+            (StatusCode::CONFLICT, response).into_response()
+        }
+        Err(e) => fail(lang, &s, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public_case.html")]
+struct PublicPage {
+    t: &'static Texts,
+    nav: Nav,
+    p: wangge_app::cases::PublicCaseView,
+    reported_at: String,
+    timeline: Vec<(String, TimelineEntry)>,
+}
+
+async fn public(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    Path(code): Path<String>,
+) -> Response {
+    match state.app.public_case(&code).await {
+        Ok(p) => render(&PublicPage {
+            t: texts(lang),
+            nav: Nav::default(),
+            reported_at: local(p.reported_at),
+            timeline: p
+                .timeline
+                .iter()
+                .map(|e| (local(e.at), e.clone()))
+                .collect(),
+            p,
+        }),
+        Err(e) => error_page_with(lang, Nav::default(), &e),
+    }
+}
