@@ -733,96 +733,16 @@ impl App {
                 "请选择派遣的职能部门",
             ));
         }
-        let mut change = CaseChange {
-            state: outcome.facts.state.as_str().into(),
-            pending: outcome.facts.pending.map(|p| pending_str(p).into()),
-            level: outcome.facts.level.as_str().into(),
-            resume_to: outcome.facts.resume_to.map(|s| s.as_str().into()),
-            department_id,
-            clock_start: case.clock_start,
-            step: case.step.clone(),
-            step_started_at: case.step_started_at,
-            extra_hours: case.extra_hours,
-            rework_count: case.rework_count + i64::from(outcome.rework),
-            closed_at: case.closed_at,
-            rating: case.rating,
-            rating_comment: case.rating_comment.clone(),
-        };
-        let mut pause = None;
-        match outcome.clock {
-            ClockEffect::Keep => {}
-            ClockEffect::Step(s) => {
-                change.step = Some(step_str(s).into());
-                change.step_started_at = Some(now);
-            }
-            ClockEffect::Pause => {
-                let review_on = form
-                    .review_on
-                    .clone()
-                    .filter(|d| d.parse::<jiff::civil::Date>().is_ok());
-                if review_on.is_none() {
-                    return Err(AppError::invalid(
-                        "review_on",
-                        "give a review date (YYYY-MM-DD)",
-                        "请填写复查日期",
-                    ));
-                }
-                pause = Some(PauseChange::Start {
-                    at: now,
-                    reason: note.clone(),
-                    review_on,
-                });
-            }
-            ClockEffect::Resume => pause = Some(PauseChange::End { at: now }),
-            ClockEffect::Stop => {
-                change.closed_at = Some(now);
-                change.step = None;
-                change.step_started_at = None;
-            }
-            ClockEffect::Restart(s) => {
-                change.clock_start = now;
-                change.closed_at = None;
-                change.rating = None;
-                change.step = Some(step_str(s).into());
-                change.step_started_at = Some(now);
-            }
-            ClockEffect::Extend => {
-                let hours = form.extension_hours.unwrap_or(0);
-                if !(1..=24 * 60).contains(&hours) {
-                    return Err(AppError::invalid(
-                        "extension_hours",
-                        "grant 1 to 1,440 hours",
-                        "延时应为 1 至 1440 小时",
-                    ));
-                }
-                change.extra_hours += hours;
-            }
-        }
-        if action == Action::Rate {
-            let rating = form.rating.filter(|r| (1..=5).contains(r));
-            if rating.is_none() {
-                return Err(AppError::invalid("rating", "rate 1 to 5", "请打 1 至 5 分"));
-            }
-            change.rating = rating;
-            change.rating_comment = Some(note.clone()).filter(|n| !n.is_empty());
-        }
-        let event = CaseEvent {
-            at: now,
-            actor_id: Some(actor.user_id),
-            action: action.as_str().into(),
-            from_state: Some(case.state.clone()),
-            to_state: change.state.clone(),
-            visibility: match outcome.visibility {
-                Visibility::Public => "public".into(),
-                Visibility::Internal => "internal".into(),
-            },
+        let (change, pause, event) = record_action(
+            &case,
+            &outcome,
+            action,
+            form,
             note,
-            department_id: if action == Action::Dispatch {
-                department_id
-            } else {
-                None
-            },
-        };
+            department_id,
+            actor.user_id,
+            now,
+        )?;
         let audit = AuditEntry::new(
             now,
             Some(actor.user_id),
@@ -873,4 +793,110 @@ impl App {
             timeline: v.timeline,
         })
     }
+}
+
+/// What an allowed action writes: the case's new facts and clock, a
+/// hang-up starting or ending, and the timeline entry.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_action(
+    case: &CaseRecord,
+    outcome: &workflow::Outcome,
+    action: Action,
+    form: &ActForm,
+    note: String,
+    department_id: Option<Id>,
+    actor_id: Id,
+    now: Timestamp,
+) -> Result<(CaseChange, Option<PauseChange>, CaseEvent), AppError> {
+    let mut change = CaseChange {
+        state: outcome.facts.state.as_str().into(),
+        pending: outcome.facts.pending.map(|p| pending_str(p).into()),
+        level: outcome.facts.level.as_str().into(),
+        resume_to: outcome.facts.resume_to.map(|s| s.as_str().into()),
+        department_id,
+        clock_start: case.clock_start,
+        step: case.step.clone(),
+        step_started_at: case.step_started_at,
+        extra_hours: case.extra_hours,
+        rework_count: case.rework_count + i64::from(outcome.rework),
+        closed_at: case.closed_at,
+        rating: case.rating,
+        rating_comment: case.rating_comment.clone(),
+    };
+    let mut pause = None;
+    match outcome.clock {
+        ClockEffect::Keep => {}
+        ClockEffect::Step(s) => {
+            change.step = Some(step_str(s).into());
+            change.step_started_at = Some(now);
+        }
+        ClockEffect::Pause => {
+            let review_on = form
+                .review_on
+                .clone()
+                .filter(|d| d.parse::<jiff::civil::Date>().is_ok());
+            if review_on.is_none() {
+                return Err(AppError::invalid(
+                    "review_on",
+                    "give a review date (YYYY-MM-DD)",
+                    "请填写复查日期",
+                ));
+            }
+            pause = Some(PauseChange::Start {
+                at: now,
+                reason: note.clone(),
+                review_on,
+            });
+        }
+        ClockEffect::Resume => pause = Some(PauseChange::End { at: now }),
+        ClockEffect::Stop => {
+            change.closed_at = Some(now);
+            change.step = None;
+            change.step_started_at = None;
+        }
+        ClockEffect::Restart(s) => {
+            change.clock_start = now;
+            change.closed_at = None;
+            change.rating = None;
+            change.step = Some(step_str(s).into());
+            change.step_started_at = Some(now);
+        }
+        ClockEffect::Extend => {
+            let hours = form.extension_hours.unwrap_or(0);
+            if !(1..=24 * 60).contains(&hours) {
+                return Err(AppError::invalid(
+                    "extension_hours",
+                    "grant 1 to 1,440 hours",
+                    "延时应为 1 至 1440 小时",
+                ));
+            }
+            change.extra_hours += hours;
+        }
+    }
+    if action == Action::Rate {
+        let rating = form.rating.filter(|r| (1..=5).contains(r));
+        if rating.is_none() {
+            return Err(AppError::invalid("rating", "rate 1 to 5", "请打 1 至 5 分"));
+        }
+        change.rating = rating;
+        change.rating_comment = Some(note.clone()).filter(|n| !n.is_empty());
+    }
+    let event = CaseEvent {
+        at: now,
+        actor_id: Some(actor_id),
+        action: action.as_str().into(),
+        from_state: Some(case.state.clone()),
+        to_state: change.state.clone(),
+        visibility: match outcome.visibility {
+            Visibility::Public => "public".into(),
+            Visibility::Internal => "internal".into(),
+        },
+        note,
+        department_id: if action == Action::Dispatch {
+            department_id
+        } else {
+            None
+        },
+    };
+    Ok((change, pause, event))
 }

@@ -269,6 +269,7 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
     ) -> StoreResult<Option<(Id, Option<Vec<u8>>)>>;
     async fn case(&self, id: Id) -> StoreResult<Option<CaseRecord>>;
+    async fn case_count(&self) -> StoreResult<i64>;
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
     async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
     /// Applies an action if the case is still at `version` (else `Conflict`).

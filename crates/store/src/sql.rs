@@ -454,6 +454,7 @@ pub const INSERT_CASE: &str = "\
         step_started_at, answers, idempotency_key, request_hash) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'reported', 'grid', $12, $13, $13, \
         'acceptance', $13, $14, $15, $16) RETURNING id";
+pub const CASE_COUNT: &str = "SELECT COUNT(*) FROM cases";
 pub const CASE_BY_ID: &str = concat!("SELECT ", case_columns!(), " FROM cases c WHERE c.id = $1");
 pub const CASE_BY_CODE: &str = concat!(
     "SELECT ",

@@ -132,6 +132,7 @@ pub struct Texts {
     pub public_link: &'static str,
     pub reported_at: &'static str,
     pub holder: &'static str,
+    pub take_action: &'static str,
 }
 
 pub static ZH: Texts = Texts {
@@ -262,6 +263,7 @@ pub static ZH: Texts = Texts {
     public_link: "公开进度页",
     reported_at: "上报时间",
     holder: "办理部门",
+    take_action: "办理",
 };
 
 pub static EN: Texts = Texts {
@@ -392,6 +394,7 @@ pub static EN: Texts = Texts {
     public_link: "Public progress page",
     reported_at: "Reported",
     holder: "Handled by",
+    take_action: "Take action",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -13,6 +13,7 @@ use wangge_store::{NewBuilding, NewUnit};
 
 use crate::App;
 
+pub mod cases;
 pub mod people;
 use crate::error::AppError;
 use crate::grids::{ImportOptions, Located};
@@ -67,6 +68,7 @@ pub struct DemoReport {
     pub households: usize,
     pub residents: usize,
     pub businesses: usize,
+    pub cases: usize,
     /// Accounts created, with their one-time passwords (shown once).
     pub accounts: Vec<people::DemoAccount>,
 }
@@ -122,6 +124,8 @@ impl App {
         report.residents = people.residents;
         report.businesses = people.businesses;
         report.accounts = people.accounts;
+        report.cases = self.load_demo_cases().await?;
+        report.already_loaded &= report.cases == 0;
         Ok(report)
     }
 

@@ -642,6 +642,12 @@ impl Store for PgStore {
         cases::case_by_id(&self.pool, id).await
     }
 
+    async fn case_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(sql::CASE_COUNT)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>> {
         cases::case_by_code(&self.pool, public_code).await
     }

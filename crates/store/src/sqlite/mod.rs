@@ -792,6 +792,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn case_count(&self) -> StoreResult<i64> {
+        self.read(|c| Ok(c.query_row(sql::CASE_COUNT, [], |r| r.get(0))?))
+            .await
+    }
+
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>> {
         let code = public_code.to_owned();
         self.read(move |c| cases::case_by(c, sql::CASE_BY_CODE, code.into()))
