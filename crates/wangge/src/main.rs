@@ -82,7 +82,8 @@ enum Command {
     Migrate,
     /// Load the synthetic demo community: one street, two communities,
     /// sixteen grids, buildings, dwellings, about 3,700 households and
-    /// 9,500 residents, 111 businesses, and one account per role (printed,
+    /// 9,500 residents, 111 businesses, 320 cases in every state, and one
+    /// account per role (printed,
     /// with one-time passwords, and written to demo-accounts.json).
     /// Parts already loaded are left alone.
     Demo {
