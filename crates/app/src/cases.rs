@@ -5,6 +5,7 @@
 //! workflow table in `wangge_core::workflow`, given that standing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,6 +47,17 @@ pub const DEPARTMENTS: &[(&str, &str)] = &[
 
 const CATEGORY_SEED: &str = include_str!("../../../data/categories.json");
 const CALENDAR_SEED: &str = include_str!("../../../data/cn-holidays-2026.json");
+
+/// How long reference data may be served from memory.
+const REFERENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reference data every case read needs.
+#[derive(Debug)]
+pub struct Reference {
+    pub categories: Vec<CategoryRecord>,
+    pub departments: Vec<wangge_store::Department>,
+    pub calendar: WorkingCalendar,
+}
 
 /// A case as reported.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -271,7 +283,36 @@ impl App {
         for d in cal.make_up_workdays {
             days.push((d.to_string(), "workday".to_owned(), "调休上班".to_owned()));
         }
-        Ok(self.store.seed_calendar_days(days).await?)
+        self.store.seed_calendar_days(days).await?;
+        self.forget_reference();
+        Ok(())
+    }
+
+    /// Categories, departments and the calendar, kept in memory for up to
+    /// 30 seconds (other app nodes see edits within that time).
+    pub async fn reference(&self) -> Result<Arc<Reference>, AppError> {
+        if let Ok(slot) = self.reference.read()
+            && let Some((at, r)) = slot.as_ref()
+            && at.elapsed() < REFERENCE_TTL
+        {
+            return Ok(r.clone());
+        }
+        let fresh = Arc::new(Reference {
+            categories: self.store.categories().await?,
+            departments: self.store.departments().await?,
+            calendar: self.calendar().await?,
+        });
+        if let Ok(mut slot) = self.reference.write() {
+            *slot = Some((std::time::Instant::now(), fresh.clone()));
+        }
+        Ok(fresh)
+    }
+
+    /// Forgets the cached reference data (after an edit).
+    pub fn forget_reference(&self) {
+        if let Ok(mut slot) = self.reference.write() {
+            *slot = None;
+        }
     }
 
     /// The working calendar as stored.
@@ -288,7 +329,7 @@ impl App {
     }
 
     pub async fn categories(&self) -> Result<Vec<CategoryRecord>, AppError> {
-        Ok(self.store.categories().await?)
+        Ok(self.reference().await?.categories.clone())
     }
 
     async fn standing(&self, actor: &Actor, case: &CaseRecord) -> Result<Standing, AppError> {
@@ -345,8 +386,9 @@ impl App {
             }
             return Ok((self.case_view(actor, id).await?, false));
         }
-        let categories = self.store.categories().await?;
-        let category = categories
+        let reference = self.reference().await?;
+        let category = reference
+            .categories
             .iter()
             .find(|c| c.spec.code == form.category.trim() && c.active)
             .ok_or_else(|| AppError::invalid("category", "unknown category", "没有这个事件类别"))?;
@@ -529,19 +571,18 @@ impl App {
         viewer: Option<(&Actor, Standing)>,
         staff: bool,
     ) -> Result<CaseView, AppError> {
-        let categories = self.store.categories().await?;
-        let category = categories
+        let reference = self.reference().await?;
+        let category = reference
+            .categories
             .iter()
             .find(|c| c.id == case.category_id)
             .ok_or_else(|| AppError::Internal(format!("case {} has no category", case.id)))?;
-        let departments: HashMap<Id, String> = self
-            .store
-            .departments()
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.name))
+        let departments: HashMap<Id, &str> = reference
+            .departments
+            .iter()
+            .map(|d| (d.id, d.name.as_str()))
             .collect();
-        let cal = self.calendar().await?;
+        let cal = &reference.calendar;
         let pauses: Vec<Pause> = self
             .store
             .case_pauses(case.id)
@@ -560,8 +601,8 @@ impl App {
             None
         };
         let overall = self.clock(
-            &cal,
-            extended(category.spec.overall, case.extra_hours, &cal),
+            cal,
+            extended(category.spec.overall, case.extra_hours, cal),
             case.clock_start,
             &pauses,
             end,
@@ -572,7 +613,7 @@ impl App {
                 .spec
                 .steps
                 .of(s)
-                .map(|l| self.clock(&cal, l, start, &pauses, None)),
+                .map(|l| self.clock(cal, l, start, &pauses, None)),
             _ => None,
         };
         let grid_name = match case.grid_id {
@@ -599,7 +640,9 @@ impl App {
                 action: e.action,
                 to_state: e.to_state,
                 note: e.note,
-                department: e.department_id.and_then(|d| departments.get(&d).cloned()),
+                department: e
+                    .department_id
+                    .and_then(|d| departments.get(&d).map(|n| n.to_string())),
                 public: e.visibility == "public",
             })
             .collect();
@@ -629,7 +672,7 @@ impl App {
             urgency: case.urgency,
             department: case
                 .department_id
-                .and_then(|d| departments.get(&d).cloned()),
+                .and_then(|d| departments.get(&d).map(|n| n.to_string())),
             level: facts.level,
             pending: facts.pending,
             reported_at: case.reported_at,
@@ -715,10 +758,10 @@ impl App {
             && let Some(code) = form.department.as_deref().filter(|c| !c.trim().is_empty())
         {
             department_id = Some(
-                self.store
-                    .departments()
+                self.reference()
                     .await?
-                    .into_iter()
+                    .departments
+                    .iter()
                     .find(|d| d.code == code.trim())
                     .map(|d| d.id)
                     .ok_or_else(|| {
@@ -771,8 +814,10 @@ impl App {
             .case_by_code(code)
             .await?
             .ok_or(AppError::NotFound(Resource::Case))?;
-        let categories = self.store.categories().await?;
-        if categories
+        if self
+            .reference()
+            .await?
+            .categories
             .iter()
             .any(|c| c.id == case.category_id && !c.spec.public)
         {

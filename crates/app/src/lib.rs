@@ -72,6 +72,8 @@ pub struct App {
     index: RwLock<Arc<GridIndex>>,
     /// The store's boundaries revision the index was built from.
     index_revision: AtomicI64,
+    /// Categories, departments and calendar, briefly cached (`cases::reference`).
+    reference: RwLock<Option<(std::time::Instant, Arc<cases::Reference>)>>,
 }
 
 impl App {
@@ -97,6 +99,7 @@ impl App {
             auth,
             index: RwLock::new(Arc::new(GridIndex::empty())),
             index_revision: AtomicI64::new(-1),
+            reference: RwLock::new(None),
         });
         app.refresh_index().await?;
         app.seed_reference_data().await?;
