@@ -130,6 +130,19 @@ pub struct TimelineEntry {
     pub public: bool,
 }
 
+/// An open case near a new report, offered before filing a duplicate.
+#[derive(Debug, Clone, Serialize)]
+pub struct NearbyCase {
+    pub public_code: String,
+    pub category_name: String,
+    pub state_label: String,
+    pub distance_m: f64,
+    pub reported_at: Timestamp,
+}
+
+/// How near an open case of the same category counts as a likely duplicate.
+pub const DUPLICATE_RADIUS_M: f64 = 100.0;
+
 /// A case as a staff member, department or reporter sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
@@ -373,6 +386,20 @@ impl App {
         form: &CaseForm,
         idempotency_key: Option<&str>,
     ) -> Result<(CaseView, bool), AppError> {
+        self.report_case_checked(actor, form, idempotency_key, false)
+            .await
+    }
+
+    /// As [`App::report_case`]; with `offer_duplicates`, open cases of the
+    /// same category within 100 m are answered first
+    /// (`AppError::LikelyDuplicates`), unless the key already filed a case.
+    pub async fn report_case_checked(
+        &self,
+        actor: &Actor,
+        form: &CaseForm,
+        idempotency_key: Option<&str>,
+        offer_duplicates: bool,
+    ) -> Result<(CaseView, bool), AppError> {
         let request_hash = Sha256::digest(serde_json::to_vec(form).unwrap_or_default()).to_vec();
         if let Some(key) = idempotency_key
             && let Some((id, hash)) = self.store.case_by_idempotency(actor.user_id, key).await?
@@ -385,6 +412,17 @@ impl App {
                 ));
             }
             return Ok((self.case_view(actor, id).await?, false));
+        }
+        if offer_duplicates
+            && let (Some(lat), Some(lon)) = (form.lat, form.lon)
+            && let Ok(point) = GeoPoint::new(lon, lat)
+        {
+            let near = self
+                .nearby_cases(&form.category, point, DUPLICATE_RADIUS_M)
+                .await?;
+            if !near.is_empty() {
+                return Err(AppError::LikelyDuplicates(near));
+            }
         }
         let reference = self.reference().await?;
         let category = reference
@@ -509,7 +547,8 @@ impl App {
             Ok(id) => id,
             // Two retries raced: the other one won.
             Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                return Box::pin(self.report_case(actor, form, idempotency_key)).await;
+                return Box::pin(self.report_case_checked(actor, form, idempotency_key, false))
+                    .await;
             }
             Err(e) => return Err(e.into()),
         };
@@ -556,6 +595,54 @@ impl App {
                 limit.describe(cal, start, pauses, now, Lang::En)
             },
         }
+    }
+
+    /// Open cases of the same category within `radius_m` of a point,
+    /// nearest first: what a reporter is offered before filing again.
+    /// Only public facts are shown.
+    pub async fn nearby_cases(
+        &self,
+        category: &str,
+        point: GeoPoint,
+        radius_m: f64,
+    ) -> Result<Vec<NearbyCase>, AppError> {
+        let reference = self.reference().await?;
+        let Some(cat) = reference
+            .categories
+            .iter()
+            .find(|c| c.spec.code == category.trim())
+        else {
+            return Err(AppError::invalid(
+                "category",
+                "unknown category",
+                "没有这个事件类别",
+            ));
+        };
+        let radius = radius_m.clamp(1.0, 500.0);
+        let (lat, lon) = point.box_around(radius);
+        let mut near: Vec<NearbyCase> = self
+            .store
+            .open_cases_in_box(cat.id, lat, lon)
+            .await?
+            .into_iter()
+            .filter(|_| cat.spec.public)
+            .filter_map(|c| {
+                let p = GeoPoint::new(c.lon?, c.lat?).ok()?;
+                let d = point.distance_m(&p);
+                (d <= radius).then(|| NearbyCase {
+                    public_code: c.public_code,
+                    category_name: cat.spec.name.clone(),
+                    state_label: CaseState::parse(&c.state)
+                        .map(|s| s.label(Lang::Zh))
+                        .unwrap_or("")
+                        .to_owned(),
+                    distance_m: (d * 10.0).round() / 10.0,
+                    reported_at: c.reported_at,
+                })
+            })
+            .collect();
+        near.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        Ok(near)
     }
 
     /// One case, as the actor may see it.

@@ -22,6 +22,9 @@ pub enum AppError {
     InvalidFields(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Open cases of the same kind close by: shown before filing again.
+    #[error("{} likely duplicate case(s) nearby", .0.len())]
+    LikelyDuplicates(Vec<crate::cases::NearbyCase>),
     /// A workflow action not allowed now, with the reason.
     #[error("refused: {0}")]
     Refused(wangge_core::workflow::Refusal),
@@ -105,6 +108,7 @@ impl AppError {
             AppError::NotFound(Resource::Business) => "business_not_found",
             AppError::NotFound(Resource::Case) => "case_not_found",
             AppError::Refused(_) => "action_refused",
+            AppError::LikelyDuplicates(_) => "likely_duplicate",
             AppError::NotFound(Resource::User) => "user_not_found",
             AppError::NotFound(Resource::Route) => "not_found",
             AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid_input",
@@ -200,6 +204,12 @@ impl Localized for AppError {
                     .join("\n")
             }
             (AppError::Refused(r), lang) => r.localized(lang),
+            (AppError::LikelyDuplicates(list), Lang::Zh) => {
+                format!("附近已有 {} 件同类事件正在办理", list.len())
+            }
+            (AppError::LikelyDuplicates(list), Lang::En) => {
+                format!("{} open case(s) of the same kind nearby", list.len())
+            }
             (AppError::Conflict(m), Lang::Zh) => format!("数据已被他人修改或与现有记录冲突：{m}"),
             (AppError::Conflict(m), Lang::En) => format!("conflict with existing data: {m}"),
             (AppError::Store(_), Lang::Zh) => "服务器存储出错，请稍后重试".to_owned(),

@@ -38,9 +38,51 @@ impl GeoPoint {
     }
 }
 
+impl GeoPoint {
+    /// Great-circle distance in metres (haversine, mean earth radius).
+    pub fn distance_m(&self, other: &GeoPoint) -> f64 {
+        const R: f64 = 6_371_008.8;
+        let (p1, p2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dp = (other.lat - self.lat).to_radians();
+        let dl = (other.lon - self.lon).to_radians();
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * R * a.sqrt().asin()
+    }
+
+    /// The latitude and longitude ranges of a box holding every point
+    /// within `metres` (for a coarse database filter).
+    pub fn box_around(&self, metres: f64) -> ((f64, f64), (f64, f64)) {
+        let dlat = metres / 111_320.0;
+        let dlon = metres / (111_320.0 * self.lat.to_radians().cos().max(0.01));
+        (
+            (self.lat - dlat, self.lat + dlat),
+            (self.lon - dlon, self.lon + dlon),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_are_metres() {
+        let a = GeoPoint::new(117.25, 31.85).unwrap();
+        let b = GeoPoint::new(117.25, 31.851).unwrap();
+        assert!(
+            (a.distance_m(&b) - 111.2).abs() < 0.5,
+            "{}",
+            a.distance_m(&b)
+        );
+        let c = GeoPoint::new(117.251, 31.85).unwrap();
+        assert!(
+            (a.distance_m(&c) - 94.5).abs() < 0.5,
+            "{}",
+            a.distance_m(&c)
+        );
+        let ((lat0, lat1), (lon0, lon1)) = a.box_around(100.0);
+        assert!(lat0 < 31.85 && lat1 > 31.85 && lon1 - lon0 > lat1 - lat0);
+    }
 
     #[test]
     fn ranges_are_checked() {

@@ -270,6 +270,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(Id, Option<Vec<u8>>)>>;
     async fn case(&self, id: Id) -> StoreResult<Option<CaseRecord>>;
     async fn case_count(&self) -> StoreResult<i64>;
+    /// Open cases of a category inside a lat/lon box (for duplicates).
+    async fn open_cases_in_box(
+        &self,
+        category_id: Id,
+        lat: (f64, f64),
+        lon: (f64, f64),
+    ) -> StoreResult<Vec<CaseRecord>>;
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
     async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
     /// Applies an action if the case is still at `version` (else `Conflict`).

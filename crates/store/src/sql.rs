@@ -497,3 +497,13 @@ macro_rules! cases_visible {
         )
     };
 }
+
+/// Open cases of a category ($1) inside a box ($2..$3 latitude, $4..$5
+/// longitude), newest first; the app measures the exact distance.
+pub const OPEN_CASES_IN_BOX: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases c WHERE c.category_id = $1 \
+     AND c.lat BETWEEN $2 AND $3 AND c.lon BETWEEN $4 AND $5 \
+     AND c.state NOT IN ('closed', 'rated', 'voided') ORDER BY c.reported_at DESC LIMIT 50"
+);

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/categories", get(categories))
         .route("/api/v1/cases", get(list_cases).post(report_case))
+        .route("/api/v1/cases/nearby", get(nearby))
         .route("/api/v1/cases/{id}", get(case))
         .route("/api/v1/cases/{id}/actions", post(act))
         .route("/api/v1/public/cases/{code}", get(public_case))
@@ -121,6 +122,57 @@ pub async fn report_case(
             StatusCode::OK
         },
         Json(view),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct NearbyQuery {
+    /// Category code.
+    pub category: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Metres, 1–500 (default 100).
+    pub radius: Option<f64>,
+}
+
+/// Open cases of the same category near a point, nearest first: offer
+/// them before filing a likely duplicate. Public facts only.
+#[utoipa::path(get, path = "/api/v1/cases/nearby", params(NearbyQuery), responses(
+    (status = 200, description = "nearby open cases"), (status = 422, body = ErrorBody)
+))]
+pub async fn nearby(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_): ApiSession,
+    q: Result<Query<NearbyQuery>, QueryRejection>,
+) -> Result<Json<Vec<wangge_app::cases::NearbyCase>>, ApiError> {
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            AppError::invalid(
+                "query",
+                e.body_text(),
+                format!("查询参数格式错误：{}", e.body_text()),
+            ),
+            lang,
+        )
+    })?;
+    let point = wangge_core::GeoPoint::new(q.lon, q.lat).map_err(|e| {
+        ApiError::new(
+            AppError::invalid(
+                "location",
+                e.to_string(),
+                wangge_core::Localized::localized(&e, Lang::Zh),
+            ),
+            lang,
+        )
+    })?;
+    let radius = q.radius.unwrap_or(wangge_app::cases::DUPLICATE_RADIUS_M);
+    Ok(Json(
+        state
+            .app
+            .nearby_cases(&q.category, point, radius)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
     ))
 }
 

@@ -129,6 +129,8 @@ struct NewPage {
     lon: String,
     address: String,
     urgent: bool,
+    /// Likely duplicates: (public code, "state · distance").
+    nearby: Vec<(String, String)>,
 }
 
 async fn new_page(
@@ -137,6 +139,7 @@ async fn new_page(
     s: &Session,
     values: &[(String, String)],
     errors: Vec<(String, String)>,
+    nearby: Vec<(String, String)>,
 ) -> Response {
     let categories = match state.app.categories().await {
         Ok(c) => c,
@@ -200,6 +203,7 @@ async fn new_page(
         lon: get("lon"),
         address: get("address"),
         urgent: get("urgency") == "urgent",
+        nearby,
         errors,
         groups,
         questions,
@@ -217,7 +221,7 @@ async fn new_form(
     PageLang(lang): PageLang,
     PageSession(s): PageSession,
 ) -> Response {
-    new_page(&state, lang, &s, &[], Vec::new()).await
+    new_page(&state, lang, &s, &[], Vec::new(), Vec::new()).await
 }
 
 async fn create(
@@ -260,12 +264,15 @@ async fn create(
         caller_name: None,
     };
     let key = field(&f, "idempotency_key");
+    // A likely duplicate is offered first; "file anyway" goes ahead.
+    let offer = field(&f, "confirm_duplicate").is_empty();
     match state
         .app
-        .report_case(
+        .report_case_checked(
             &s.actor,
             &form,
             Some(key.as_str()).filter(|k| !k.is_empty()),
+            offer,
         )
         .await
     {
@@ -276,7 +283,20 @@ async fn create(
                 .into_iter()
                 .map(|fe| (fe.field.to_owned(), fe.message(lang).to_owned()))
                 .collect();
-            new_page(&state, lang, &s, &f, errors).await
+            new_page(&state, lang, &s, &f, errors, Vec::new()).await
+        }
+        Err(AppError::LikelyDuplicates(near)) => {
+            let nearby = near
+                .into_iter()
+                .map(|n| {
+                    let label = format!(
+                        "{} · {} · {:.0} m",
+                        n.category_name, n.state_label, n.distance_m
+                    );
+                    (n.public_code, label)
+                })
+                .collect();
+            new_page(&state, lang, &s, &f, Vec::new(), nearby).await
         }
         Err(e) => fail(lang, &s, &e),
     }

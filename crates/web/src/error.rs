@@ -55,7 +55,9 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Invalid { .. } | AppError::InvalidFields(_) | AppError::BadBoundaries(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
+        AppError::Conflict(_) | AppError::Refused(_) | AppError::LikelyDuplicates(_) => {
+            StatusCode::CONFLICT
+        }
         AppError::LoginFailed | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::Csrf => StatusCode::FORBIDDEN,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -133,6 +133,8 @@ pub struct Texts {
     pub reported_at: &'static str,
     pub holder: &'static str,
     pub take_action: &'static str,
+    pub nearby_notice: &'static str,
+    pub file_anyway: &'static str,
 }
 
 pub static ZH: Texts = Texts {
@@ -264,6 +266,8 @@ pub static ZH: Texts = Texts {
     reported_at: "上报时间",
     holder: "办理部门",
     take_action: "办理",
+    nearby_notice: "附近 100 米内已有同类事件正在办理，可能是同一问题：",
+    file_anyway: "不是同一问题，仍然上报",
 };
 
 pub static EN: Texts = Texts {
@@ -395,6 +399,8 @@ pub static EN: Texts = Texts {
     reported_at: "Reported",
     holder: "Handled by",
     take_action: "Take action",
+    nearby_notice: "Open cases of the same kind within 100 m; this may be the same problem:",
+    file_anyway: "It is a different problem: file it anyway",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -642,6 +642,25 @@ impl Store for PgStore {
         cases::case_by_id(&self.pool, id).await
     }
 
+    async fn open_cases_in_box(
+        &self,
+        category_id: Id,
+        lat: (f64, f64),
+        lon: (f64, f64),
+    ) -> StoreResult<Vec<CaseRecord>> {
+        sqlx::query(sql::OPEN_CASES_IN_BOX)
+            .bind(category_id)
+            .bind(lat.0)
+            .bind(lat.1)
+            .bind(lon.0)
+            .bind(lon.1)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::case)
+            .collect()
+    }
+
     async fn case_count(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(sql::CASE_COUNT)
             .fetch_one(&self.pool)

@@ -792,6 +792,24 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn open_cases_in_box(
+        &self,
+        category_id: Id,
+        lat: (f64, f64),
+        lon: (f64, f64),
+    ) -> StoreResult<Vec<CaseRecord>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(sql::OPEN_CASES_IN_BOX)?;
+            let mut rows = stmt.query(params![category_id, lat.0, lat.1, lon.0, lon.1])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(rows::case(r)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn case_count(&self) -> StoreResult<i64> {
         self.read(|c| Ok(c.query_row(sql::CASE_COUNT, [], |r| r.get(0))?))
             .await

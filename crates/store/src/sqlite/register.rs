@@ -816,6 +816,7 @@ mod tests {
             sql::INSERT_CASE,
             sql::CASE_BY_IDEMPOTENCY,
             sql::UPDATE_CASE,
+            sql::OPEN_CASES_IN_BOX,
             sql::INSERT_CASE_EVENT,
             sql::START_PAUSE,
             sql::END_PAUSE,

@@ -442,6 +442,21 @@ async fn idempotency_scope_and_refusals(db: &TestDb) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let id = a["id"].as_i64().unwrap();
+    // Nearby open cases of the same kind, nearest first; others are not offered.
+    let near = |cat: &str, dlat: f64| {
+        format!("/api/v1/cases/nearby?category={cat}&lat={}&lon={}", w.drain.0 + dlat, w.drain.1)
+    };
+    let (s, list) = w.call(Some("worker2"), Method::GET, &near("0103", 0.0003), None, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["public_code"], a["public_code"]);
+    assert!((list[0]["distance_m"].as_f64().unwrap() - 33.4).abs() < 1.0, "{}", list[0]);
+    assert!(!list[0].to_string().contains("worker"), "public facts only");
+    let (_, far) = w.call(Some("worker"), Method::GET, &near("0103", 0.002), None, &[]).await;
+    assert!(far.as_array().unwrap().is_empty(), "200 m away is not a duplicate");
+    let (_, other_kind) = w.call(Some("worker"), Method::GET, &near("0104", 0.0), None, &[]).await;
+    assert!(other_kind.as_array().unwrap().is_empty());
     // Out of scope: another grid's worker sees nothing.
     let (s, _) = w
         .call(
@@ -590,6 +605,16 @@ async fn the_case_pages(db: &TestDb) {
     // Submitting the same form twice files one case.
     let (_, _, again) = form(&w, "worker", "/cases/new", &fields).await;
     assert_eq!(again.unwrap(), to);
+    // Another report of the same kind at the same spot is offered the open one first.
+    let mut second = fields.clone();
+    second[1] = ("idempotency_key", "form-2");
+    let (s, offered, _) = form(&w, "worker", "/cases/new", &second).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(offered.contains("附近 100 米内已有同类事件") && offered.contains("/c/"), "{offered}");
+    second.push(("confirm_duplicate", "1"));
+    let (s, _, other) = form(&w, "worker", "/cases/new", &second).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "filed anyway");
+    assert_ne!(other.unwrap(), to);
     let (s, list) = page(&w, Some("worker"), "/cases").await;
     assert_eq!(s, StatusCode::OK);
     assert!(list.contains("light green") && list.contains("雨水井盖") && list.contains("还剩"));
