@@ -1032,3 +1032,100 @@ pub(crate) fn record_action(
     };
     Ok((change, pause, event))
 }
+
+/// How KPI rows are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiGroup {
+    Grid,
+    Community,
+    Department,
+}
+
+/// One row of KPIs.
+#[derive(Debug, Clone, Serialize)]
+pub struct KpiRow {
+    pub group: String,
+    #[serde(flatten)]
+    pub kpis: wangge_core::kpi::Kpis,
+}
+
+impl App {
+    /// KPIs of the cases the actor may see, grouped by grid, community or
+    /// department, each with its sample size.
+    pub async fn kpis(&self, actor: &Actor, by: KpiGroup) -> Result<Vec<KpiRow>, AppError> {
+        let units = register_scope(actor, RegisterAction::Read).units;
+        let grid_ids = if units.is_empty() {
+            Vec::new()
+        } else {
+            self.store
+                .grids_in_units(&units.grids, &units.communities, &units.streets)
+                .await?
+        };
+        let cases = self
+            .store
+            .cases(CaseQuery {
+                grid_ids,
+                department_id: actor.departments.first().copied(),
+                reporter_id: None,
+                states: Vec::new(),
+                limit: 100_000,
+                offset: 0,
+            })
+            .await?;
+        let reference = self.reference().await?;
+        let grids: HashMap<Id, (String, String)> = self
+            .store
+            .list_grids(None)
+            .await?
+            .into_iter()
+            .map(|g| (g.grid.id, (g.grid.name, g.community_name)))
+            .collect();
+        let mut groups: BTreeMap<String, Vec<wangge_core::kpi::CaseTimes>> = BTreeMap::new();
+        for c in cases {
+            let Some(category) = reference.categories.iter().find(|k| k.id == c.category_id) else {
+                continue;
+            };
+            let events = self.store.case_events(c.id).await?;
+            let first = |action: &str| events.iter().find(|e| e.action == action).map(|e| e.at);
+            let pauses = self
+                .store
+                .case_pauses(c.id)
+                .await?
+                .into_iter()
+                .map(|(from, to)| Pause { from, to })
+                .collect();
+            let key = match by {
+                KpiGroup::Grid => c.grid_id.and_then(|g| grids.get(&g)).map(|g| g.0.clone()),
+                KpiGroup::Community => c.grid_id.and_then(|g| grids.get(&g)).map(|g| g.1.clone()),
+                KpiGroup::Department => c
+                    .department_id
+                    .and_then(|d| reference.departments.iter().find(|x| x.id == d))
+                    .map(|d| d.name.clone()),
+            }
+            .unwrap_or_else(|| "—".to_owned());
+            groups
+                .entry(key)
+                .or_default()
+                .push(wangge_core::kpi::CaseTimes {
+                    overall: category.spec.overall,
+                    steps: category.spec.steps,
+                    reported: c.reported_at,
+                    accepted: first("accept"),
+                    dispatched: first("dispatch"),
+                    closed: c
+                        .closed_at
+                        .filter(|_| matches!(c.state.as_str(), "closed" | "rated")),
+                    reworks: c.rework_count,
+                    pauses,
+                });
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(group, cases)| KpiRow {
+                group,
+                kpis: wangge_core::kpi::compute(&cases, &reference.calendar),
+            })
+            .collect())
+    }
+}

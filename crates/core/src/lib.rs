@@ -11,6 +11,7 @@ pub mod creditcode;
 pub mod geo;
 pub mod i18n;
 pub mod idnumber;
+pub mod kpi;
 pub mod org;
 pub mod phone;
 pub mod policy;

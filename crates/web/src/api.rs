@@ -48,7 +48,7 @@ use crate::session::AppState;
         crate::api_register::update_business, crate::api_register::reveal_business,
         crate::api_cases::categories, crate::api_cases::report_case, crate::api_cases::list_cases,
         crate::api_cases::case, crate::api_cases::act, crate::api_cases::public_case,
-        crate::api_cases::nearby,
+        crate::api_cases::nearby, crate::api_cases::kpis,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}", get(case))
         .route("/api/v1/cases/{id}/actions", post(act))
         .route("/api/v1/public/cases/{code}", get(public_case))
+        .route("/api/v1/kpis", get(kpis))
 }
 
 fn bad_body(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
@@ -286,6 +287,43 @@ pub async fn public_case(
         state
             .app
             .public_case(&code)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct KpiQuery {
+    /// `grid` (default), `community` or `department`.
+    #[param(value_type = Option<String>)]
+    pub by: Option<wangge_app::cases::KpiGroup>,
+}
+
+/// On-time acceptance, dispatch and closure, rework and accurate dispatch
+/// (each as hits of a sample), and mean handling time in working hours,
+/// over the cases the caller may see; groups under 20 cases are flagged.
+#[utoipa::path(get, path = "/api/v1/kpis", params(KpiQuery), responses((status = 200, description = "KPI rows")))]
+pub async fn kpis(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    q: Result<Query<KpiQuery>, QueryRejection>,
+) -> Result<Json<Vec<wangge_app::cases::KpiRow>>, ApiError> {
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            AppError::invalid(
+                "by",
+                e.body_text(),
+                "分组应为 grid、community 或 department",
+            ),
+            lang,
+        )
+    })?;
+    let by = q.by.unwrap_or(wangge_app::cases::KpiGroup::Grid);
+    Ok(Json(
+        state
+            .app
+            .kpis(&s.actor, by)
             .await
             .map_err(|e| ApiError::new(e, lang))?,
     ))

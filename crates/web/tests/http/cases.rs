@@ -304,6 +304,38 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
         text.contains("已更换新井盖"),
         "the public sees what was done"
     );
+    // The figures count it, with their sample sizes.
+    let (s, rows) = w
+        .call(
+            Some("secretary"),
+            Method::GET,
+            "/api/v1/kpis?by=department",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let roads = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "市政道路")
+        .unwrap()
+        .clone();
+    assert_eq!(roads["cases"], 1);
+    assert_eq!(roads["on_time_closure"], json!({"hits": 1, "of": 1}));
+    assert_eq!(roads["accurate_dispatch"], json!({"hits": 1, "of": 1}));
+    assert_eq!(roads["small_sample"], true);
+    let (s, _) = w
+        .call(
+            Some("secretary"),
+            Method::GET,
+            "/api/v1/kpis?by=planet",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Only its reporter rates it.
     let (s, refused) = w
         .call(
@@ -444,18 +476,41 @@ async fn idempotency_scope_and_refusals(db: &TestDb) {
     let id = a["id"].as_i64().unwrap();
     // Nearby open cases of the same kind, nearest first; others are not offered.
     let near = |cat: &str, dlat: f64| {
-        format!("/api/v1/cases/nearby?category={cat}&lat={}&lon={}", w.drain.0 + dlat, w.drain.1)
+        format!(
+            "/api/v1/cases/nearby?category={cat}&lat={}&lon={}",
+            w.drain.0 + dlat,
+            w.drain.1
+        )
     };
-    let (s, list) = w.call(Some("worker2"), Method::GET, &near("0103", 0.0003), None, &[]).await;
+    let (s, list) = w
+        .call(
+            Some("worker2"),
+            Method::GET,
+            &near("0103", 0.0003),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let list = list.as_array().unwrap().clone();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["public_code"], a["public_code"]);
-    assert!((list[0]["distance_m"].as_f64().unwrap() - 33.4).abs() < 1.0, "{}", list[0]);
+    assert!(
+        (list[0]["distance_m"].as_f64().unwrap() - 33.4).abs() < 1.0,
+        "{}",
+        list[0]
+    );
     assert!(!list[0].to_string().contains("worker"), "public facts only");
-    let (_, far) = w.call(Some("worker"), Method::GET, &near("0103", 0.002), None, &[]).await;
-    assert!(far.as_array().unwrap().is_empty(), "200 m away is not a duplicate");
-    let (_, other_kind) = w.call(Some("worker"), Method::GET, &near("0104", 0.0), None, &[]).await;
+    let (_, far) = w
+        .call(Some("worker"), Method::GET, &near("0103", 0.002), None, &[])
+        .await;
+    assert!(
+        far.as_array().unwrap().is_empty(),
+        "200 m away is not a duplicate"
+    );
+    let (_, other_kind) = w
+        .call(Some("worker"), Method::GET, &near("0104", 0.0), None, &[])
+        .await;
     assert!(other_kind.as_array().unwrap().is_empty());
     // Out of scope: another grid's worker sees nothing.
     let (s, _) = w
@@ -610,7 +665,10 @@ async fn the_case_pages(db: &TestDb) {
     second[1] = ("idempotency_key", "form-2");
     let (s, offered, _) = form(&w, "worker", "/cases/new", &second).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(offered.contains("附近 100 米内已有同类事件") && offered.contains("/c/"), "{offered}");
+    assert!(
+        offered.contains("附近 100 米内已有同类事件") && offered.contains("/c/"),
+        "{offered}"
+    );
     second.push(("confirm_duplicate", "1"));
     let (s, _, other) = form(&w, "worker", "/cases/new", &second).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "filed anyway");
