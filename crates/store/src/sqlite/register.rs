@@ -2,7 +2,7 @@
 //! plain functions on a connection; `mod.rs` runs them on the reader pool or
 //! the group-commit writer.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use wangge_core::org::{Building, Id};
 use wangge_core::register::{Business, Dwelling, Household, Resident};
 use wangge_core::time;
@@ -161,28 +161,54 @@ pub fn household(conn: &Connection, scope: &ScopeFilter, id: Id) -> StoreResult<
     })
 }
 
+/// A resident's columns in the order the statements take them (household
+/// first, so a bulk insert can put the new household's id there).
+fn resident_values(r: &ResidentRow) -> Vec<&dyn ToSql> {
+    vec![
+        &r.household_id,
+        &r.grid_id,
+        &r.name,
+        &r.gender,
+        &r.birth_date,
+        &r.id_cipher,
+        &r.id_blind,
+        &r.id_masked,
+        &r.phone_cipher,
+        &r.phone_masked,
+        &r.ethnicity,
+        &r.residence_type,
+        &r.relation,
+        &r.political_status,
+        &r.tags,
+    ]
+}
+
+/// A business's columns in the order the statements take them.
+fn business_values(b: &BusinessRow) -> Vec<&dyn ToSql> {
+    vec![
+        &b.grid_id,
+        &b.dwelling_id,
+        &b.address,
+        &b.name,
+        &b.credit_code,
+        &b.legal_rep,
+        &b.phone_cipher,
+        &b.phone_masked,
+        &b.opening_date,
+        &b.status,
+        &b.app_status,
+        &b.app_reason,
+        &b.app_note,
+    ]
+}
+
 pub fn insert_resident(conn: &Connection, r: &ResidentRow, e: &AuditEntry) -> StoreResult<Id> {
-    let id: Id = conn.prepare_cached(sql::INSERT_RESIDENT)?.query_row(
-        params![
-            r.household_id,
-            r.grid_id,
-            r.name,
-            r.gender,
-            r.birth_date,
-            r.id_cipher,
-            r.id_blind,
-            r.id_masked,
-            r.phone_cipher,
-            r.phone_masked,
-            r.ethnicity,
-            r.residence_type,
-            r.relation,
-            r.political_status,
-            r.tags,
-            time::to_micros(e.at)
-        ],
-        |row| row.get(0),
-    )?;
+    let at = time::to_micros(e.at);
+    let mut values = resident_values(r);
+    values.push(&at);
+    let id: Id = conn
+        .prepare_cached(sql::INSERT_RESIDENT)?
+        .query_row(values.as_slice(), |row| row.get(0))?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
@@ -216,28 +242,14 @@ pub fn update_resident(
     e: &AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_resident_in_scope!("IN (SELECT value FROM json_each($18))");
-    let changed = conn.prepare_cached(SQL)?.execute(params![
-        r.household_id,
-        r.grid_id,
-        r.name,
-        r.gender,
-        r.birth_date,
-        r.id_cipher,
-        r.id_blind,
-        r.id_masked,
-        r.phone_cipher,
-        r.phone_masked,
-        r.ethnicity,
-        r.residence_type,
-        r.relation,
-        r.political_status,
-        r.tags,
+    let (at, grids, cutoff) = (
         time::to_micros(e.at),
-        id,
         scope.grid_ids_json(),
         scope.birth_cutoff(),
-        version
-    ])?;
+    );
+    let mut values = resident_values(r);
+    values.extend([&at as &dyn ToSql, &id, &grids, &cutoff, &version]);
+    let changed = conn.prepare_cached(SQL)?.execute(values.as_slice())?;
     if changed != 1 {
         let visible = resident(conn, scope, id)?.is_some();
         return Err(missed_update(
@@ -311,25 +323,12 @@ pub fn resident_secrets(
 }
 
 pub fn insert_business(conn: &Connection, b: &BusinessRow, e: &AuditEntry) -> StoreResult<Id> {
-    let id: Id = conn.prepare_cached(sql::INSERT_BUSINESS)?.query_row(
-        params![
-            b.grid_id,
-            b.dwelling_id,
-            b.address,
-            b.name,
-            b.credit_code,
-            b.legal_rep,
-            b.phone_cipher,
-            b.phone_masked,
-            b.opening_date,
-            b.status,
-            b.app_status,
-            b.app_reason,
-            b.app_note,
-            time::to_micros(e.at)
-        ],
-        |r| r.get(0),
-    )?;
+    let at = time::to_micros(e.at);
+    let mut values = business_values(b);
+    values.push(&at);
+    let id: Id = conn
+        .prepare_cached(sql::INSERT_BUSINESS)?
+        .query_row(values.as_slice(), |r| r.get(0))?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
@@ -343,25 +342,10 @@ pub fn update_business(
     e: &AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_business_in_scope!("IN (SELECT value FROM json_each($16))");
-    let changed = conn.prepare_cached(SQL)?.execute(params![
-        b.grid_id,
-        b.dwelling_id,
-        b.address,
-        b.name,
-        b.credit_code,
-        b.legal_rep,
-        b.phone_cipher,
-        b.phone_masked,
-        b.opening_date,
-        b.status,
-        b.app_status,
-        b.app_reason,
-        b.app_note,
-        time::to_micros(e.at),
-        id,
-        scope.grid_ids_json(),
-        version
-    ])?;
+    let (at, grids) = (time::to_micros(e.at), scope.grid_ids_json());
+    let mut values = business_values(b);
+    values.extend([&at as &dyn ToSql, &id, &grids, &version]);
+    let changed = conn.prepare_cached(SQL)?.execute(values.as_slice())?;
     if changed != 1 {
         let visible = business(conn, scope, id)?.is_some();
         return Err(missed_update(
@@ -586,27 +570,11 @@ pub fn insert_households_bulk(
                 r.get(0)
             })?;
         for r in members {
-            conn.prepare_cached(sql::INSERT_RESIDENT)?.query_row(
-                params![
-                    id,
-                    r.grid_id,
-                    r.name,
-                    r.gender,
-                    r.birth_date,
-                    r.id_cipher,
-                    r.id_blind,
-                    r.id_masked,
-                    r.phone_cipher,
-                    r.phone_masked,
-                    r.ethnicity,
-                    r.residence_type,
-                    r.relation,
-                    r.political_status,
-                    r.tags,
-                    at
-                ],
-                |row| row.get::<_, Id>(0),
-            )?;
+            let mut values = resident_values(r);
+            values[0] = &id;
+            values.push(&at);
+            conn.prepare_cached(sql::INSERT_RESIDENT)?
+                .query_row(values.as_slice(), |row| row.get::<_, Id>(0))?;
             count += 1;
         }
     }
@@ -621,25 +589,10 @@ pub fn insert_businesses_bulk(
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
     for b in rows {
-        conn.prepare_cached(sql::INSERT_BUSINESS)?.query_row(
-            params![
-                b.grid_id,
-                b.dwelling_id,
-                b.address,
-                b.name,
-                b.credit_code,
-                b.legal_rep,
-                b.phone_cipher,
-                b.phone_masked,
-                b.opening_date,
-                b.status,
-                b.app_status,
-                b.app_reason,
-                b.app_note,
-                at
-            ],
-            |r| r.get::<_, Id>(0),
-        )?;
+        let mut values = business_values(b);
+        values.push(&at);
+        conn.prepare_cached(sql::INSERT_BUSINESS)?
+            .query_row(values.as_slice(), |r| r.get::<_, Id>(0))?;
     }
     append_audit(conn, e)?;
     Ok(rows.len())
