@@ -93,6 +93,14 @@ fn parse_id(raw: &str, what: Resource) -> Result<Id, AppError> {
     raw.parse().map_err(|_| AppError::NotFound(what))
 }
 
+/// A page, or the error page with the status the error calls for.
+fn page_or_error(lang: Lang, session: &Session, page: Result<impl Template, AppError>) -> Response {
+    match page {
+        Ok(p) => render(&p),
+        Err(e) => fail(lang, session, &e),
+    }
+}
+
 fn fail(lang: Lang, session: &Session, e: &AppError) -> Response {
     error_page_with(lang, Nav::of(Some(session)), e)
 }
@@ -382,10 +390,7 @@ async fn reg_grid(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, &s, &e),
-    }
+    page_or_error(lang, &s, result)
 }
 
 struct UnitRow {
@@ -434,10 +439,7 @@ async fn reg_building(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, &s, &e),
-    }
+    page_or_error(lang, &s, result)
 }
 
 struct ResidentRow {
@@ -528,10 +530,7 @@ async fn reg_household(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, &s, &e),
-    }
+    page_or_error(lang, &s, result)
 }
 
 #[derive(Template)]
@@ -572,10 +571,7 @@ async fn resident_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, s, &e),
-    }
+    page_or_error(lang, s, result)
 }
 
 async fn reg_resident(
@@ -1041,10 +1037,7 @@ async fn reg_businesses(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, &s, &e),
-    }
+    page_or_error(lang, &s, result)
 }
 
 #[derive(Template)]
@@ -1080,10 +1073,7 @@ async fn business_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(&p),
-        Err(e) => fail(lang, s, &e),
-    }
+    page_or_error(lang, s, result)
 }
 
 async fn reg_business(
