@@ -23,8 +23,8 @@ use wangge_core::workflow::{
     self, Action, CaseFacts, CaseState, ClockEffect, Level, Pending, Standing, Step, Visibility,
 };
 use wangge_store::{
-    AuditEntry, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
-    StoreError,
+    AuditEntry, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, NewCase,
+    PauseChange, StoreError,
 };
 
 use crate::App;
@@ -57,6 +57,7 @@ pub struct Reference {
     pub categories: Vec<CategoryRecord>,
     pub departments: Vec<wangge_store::Department>,
     pub calendar: WorkingCalendar,
+    pub webhooks: Vec<wangge_store::Webhook>,
 }
 
 /// A case as reported.
@@ -82,6 +83,9 @@ pub struct CaseForm {
     /// A hotline caller's name (never public).
     #[serde(default)]
     pub caller_name: Option<String>,
+    /// Photos uploaded first (`POST /api/v1/photos`), by id.
+    #[serde(default)]
+    pub photos: Vec<Id>,
 }
 
 fn normal() -> String {
@@ -108,6 +112,9 @@ pub struct ActForm {
     /// The version read; a stale one is refused (409).
     #[serde(default)]
     pub version: Option<i64>,
+    /// Photos uploaded first, by id: required to handle (the after-photo).
+    #[serde(default)]
+    pub photos: Vec<Id>,
 }
 
 /// A clock as shown.
@@ -128,6 +135,9 @@ pub struct TimelineEntry {
     pub note: String,
     pub department: Option<String>,
     pub public: bool,
+    /// Photos taken with this step (before-photos with the report,
+    /// after-photos with the handling).
+    pub photos: Vec<crate::photos::PhotoRef>,
 }
 
 /// An open case near a new report, offered before filing a duplicate.
@@ -198,7 +208,7 @@ fn parse_state(s: &str) -> Result<CaseState, AppError> {
         .ok_or_else(|| AppError::Store(StoreError::Corrupt(format!("case state {s}"))))
 }
 
-fn parse_step(s: &str) -> Option<Step> {
+pub(crate) fn parse_step(s: &str) -> Option<Step> {
     match s {
         "acceptance" => Some(Step::Acceptance),
         "dispatch" => Some(Step::Dispatch),
@@ -227,7 +237,7 @@ fn pending_str(p: Pending) -> &'static str {
 }
 
 /// The limit with granted extension hours added, in the same kind of time.
-fn extended(limit: Limit, extra_hours: i64, cal: &WorkingCalendar) -> Limit {
+pub(crate) fn extended(limit: Limit, extra_hours: i64, cal: &WorkingCalendar) -> Limit {
     if extra_hours == 0 {
         return limit;
     }
@@ -314,6 +324,7 @@ impl App {
             categories: self.store.categories().await?,
             departments: self.store.departments().await?,
             calendar: self.calendar().await?,
+            webhooks: self.store.webhooks().await?,
         });
         if let Ok(mut slot) = self.reference.write() {
             *slot = Some((std::time::Instant::now(), fresh.clone()));
@@ -364,7 +375,7 @@ impl App {
         })
     }
 
-    fn facts(case: &CaseRecord) -> Result<CaseFacts, AppError> {
+    pub(crate) fn facts(case: &CaseRecord) -> Result<CaseFacts, AppError> {
         Ok(CaseFacts {
             state: parse_state(&case.state)?,
             pending: case.pending.as_deref().and_then(|p| match p {
@@ -484,6 +495,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::InvalidFields(errors));
         }
+        self.check_photos(actor, &form.photos).await?;
         let grid_id = match point {
             Some(p) => match self.locate(p, None).await? {
                 Located::Inside { grid } => Some(grid.grid.id),
@@ -539,11 +551,17 @@ impl App {
             visibility: "public".into(),
             note: String::new(),
             department_id: None,
+            photo_ids: form.photos.clone(),
+            id: None,
         };
         let audit = AuditEntry::new(now, Some(actor.user_id), "case.report", "case").detail(
             json!({ "category": category.spec.code, "source": source, "grid_id": grid_id }),
         );
-        let id = match self.store.insert_case(new, event, audit).await {
+        let id = match self
+            .store
+            .insert_case(new, event, Effects::default(), audit)
+            .await
+        {
             Ok(id) => id,
             // Two retries raced: the other one won.
             Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
@@ -552,6 +570,15 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        if reference
+            .webhooks
+            .iter()
+            .any(|w| w.active && w.events.iter().any(|e| e == "*" || e == "case.reported"))
+            && let Some(case) = self.store.case(id).await?
+        {
+            let jobs = crate::webhooks::jobs_for(&reference, "case.reported", &case, now);
+            self.store.enqueue_jobs(jobs).await?;
+        }
         Ok((self.case_view(actor, id).await?, true))
     }
 
@@ -707,6 +734,16 @@ impl App {
             Some(g) => self.store.grid(g).await?.map(|g| g.grid.name),
             None => None,
         };
+        let mut photos: HashMap<Id, Vec<crate::photos::PhotoRef>> = HashMap::new();
+        for p in self.store.case_photos(case.id).await? {
+            if let Some(event) = p.event_id {
+                photos.entry(event).or_default().push(if viewer.is_some() {
+                    crate::photos::PhotoRef::staff(&p)
+                } else {
+                    crate::photos::PhotoRef::public(&case.public_code, &p)
+                });
+            }
+        }
         let timeline = self
             .store
             .case_events(case.id)
@@ -714,6 +751,7 @@ impl App {
             .into_iter()
             .filter(|e| staff || e.visibility == "public")
             .map(|e| TimelineEntry {
+                photos: e.id.and_then(|id| photos.remove(&id)).unwrap_or_default(),
                 at: e.at,
                 action_label: Action::parse(&e.action)
                     .map(|a| a.label(Lang::Zh).to_owned())
@@ -828,18 +866,17 @@ impl App {
             workflow::apply(facts, action, actor.role, standing).map_err(AppError::Refused)?;
         let now = self.now();
         let note = form.note.trim().chars().take(2000).collect::<String>();
-        let needs_note = matches!(
-            action,
-            Action::Return
-                | Action::VerifyFail
-                | Action::RequestVoid
-                | Action::HangUp
-                | Action::Urge
-                | Action::Reopen
-        );
-        if needs_note && note.chars().count() < 2 {
+        if workflow::needs_note(action) && note.chars().count() < 2 {
             return Err(AppError::invalid("note", "say why", "请填写原因或说明"));
         }
+        if workflow::needs_photo(action) && form.photos.is_empty() {
+            return Err(AppError::invalid(
+                "photos",
+                "add a photo of the result",
+                "请上传处置后的现场照片",
+            ));
+        }
+        self.check_photos(actor, &form.photos).await?;
         let mut department_id = case.department_id;
         if action == Action::Dispatch
             && let Some(code) = form.department.as_deref().filter(|c| !c.trim().is_empty())
@@ -863,7 +900,7 @@ impl App {
                 "请选择派遣的职能部门",
             ));
         }
-        let (change, pause, event) = record_action(
+        let (change, pause, mut event) = record_action(
             &case,
             &outcome,
             action,
@@ -873,6 +910,10 @@ impl App {
             actor.user_id,
             now,
         )?;
+        event.photo_ids = form.photos.clone();
+        let effects = self
+            .effects_of(&case, &change, action, outcome.facts.level, actor, now)
+            .await?;
         let audit = AuditEntry::new(
             now,
             Some(actor.user_id),
@@ -883,7 +924,7 @@ impl App {
         .detail(json!({ "from": case.state, "to": change.state }));
         let version = form.version.unwrap_or(case.version);
         self.store
-            .update_case(id, version, change, event, pause, audit)
+            .update_case(id, version, change, event, pause, effects, audit)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => {
@@ -892,6 +933,36 @@ impl App {
                 other => other.into(),
             })?;
         self.case_view(actor, id).await
+    }
+
+    /// The inbox messages and webhook deliveries an action causes.
+    async fn effects_of(
+        &self,
+        before: &CaseRecord,
+        change: &CaseChange,
+        action: Action,
+        level: Level,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Effects, AppError> {
+        let mut after = before.clone();
+        after.state = change.state.clone();
+        after.level = change.level.clone();
+        after.department_id = change.department_id;
+        after.closed_at = change.closed_at;
+        let notifications = match crate::inbox::after_action(action, level) {
+            Some((kind, audiences, gist)) => {
+                self.notify(&after, kind, &audiences, Some(actor.user_id), gist, now)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let reference = self.reference().await?;
+        let event = format!("case.{}", action.as_str());
+        Ok(Effects {
+            notifications,
+            jobs: crate::webhooks::jobs_for(&reference, &event, &after, now),
+        })
     }
 
     /// The public page of a case: anyone with its code may read it.
@@ -1029,6 +1100,7 @@ pub(crate) fn record_action(
         } else {
             None
         },
+        ..CaseEvent::default()
     };
     Ok((change, pause, event))
 }

@@ -38,6 +38,12 @@ pub enum AppError {
     /// A cookie-session request without its CSRF token.
     #[error("missing or wrong CSRF token")]
     Csrf,
+    /// A photo refused by type, size or pixels; nothing was stored.
+    #[error("photo refused: {0}")]
+    Photo(wangge_media::PhotoError),
+    /// The caller may not do this at all (not: this record is out of scope).
+    #[error("forbidden")]
+    Forbidden,
     #[error("internal error: {0}")]
     Internal(String),
     #[error(transparent)]
@@ -54,6 +60,8 @@ pub enum Resource {
     Resident,
     Business,
     Case,
+    Photo,
+    Webhook,
     User,
     /// An API path that does not exist.
     Route,
@@ -69,6 +77,8 @@ impl std::fmt::Display for Resource {
             Resource::Resident => "resident",
             Resource::Business => "business",
             Resource::Case => "case",
+            Resource::Photo => "photo",
+            Resource::Webhook => "webhook",
             Resource::User => "user",
             Resource::Route => "resource",
         })
@@ -107,6 +117,15 @@ impl AppError {
             AppError::NotFound(Resource::Resident) => "resident_not_found",
             AppError::NotFound(Resource::Business) => "business_not_found",
             AppError::NotFound(Resource::Case) => "case_not_found",
+            AppError::NotFound(Resource::Photo) => "photo_not_found",
+            AppError::NotFound(Resource::Webhook) => "webhook_not_found",
+            AppError::Photo(wangge_media::PhotoError::TooLarge { .. }) => "photo_too_large",
+            AppError::Photo(wangge_media::PhotoError::UnsupportedType) => "unsupported_photo_type",
+            AppError::Photo(wangge_media::PhotoError::TooManyPixels { .. }) => {
+                "photo_too_many_pixels"
+            }
+            AppError::Photo(_) => "photo_unreadable",
+            AppError::Forbidden => "forbidden",
             AppError::Refused(_) => "action_refused",
             AppError::LikelyDuplicates(_) => "likely_duplicate",
             AppError::NotFound(Resource::User) => "user_not_found",
@@ -158,6 +177,8 @@ impl Localized for AppError {
                     Resource::Resident => "居民",
                     Resource::Business => "商户",
                     Resource::Case => "事件",
+                    Resource::Photo => "照片",
+                    Resource::Webhook => "推送地址",
                     Resource::User => "用户",
                     Resource::Route => "资源",
                 }
@@ -188,6 +209,10 @@ impl Localized for AppError {
             (AppError::Csrf, Lang::En) => {
                 "this page has expired; reload it and try again".to_owned()
             }
+            (AppError::Photo(e), Lang::Zh) => e.zh(),
+            (AppError::Photo(e), Lang::En) => e.to_string(),
+            (AppError::Forbidden, Lang::Zh) => "您的角色无权进行此操作".to_owned(),
+            (AppError::Forbidden, Lang::En) => "your role may not do this".to_owned(),
             (AppError::Internal(_), Lang::Zh) => "服务器内部错误".to_owned(),
             (AppError::Internal(_), Lang::En) => "internal server error".to_owned(),
             (AppError::BadBoundaries(errors), lang) => {

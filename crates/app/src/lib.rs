@@ -10,8 +10,12 @@ pub mod cases;
 pub mod demo;
 pub mod error;
 pub mod grids;
+pub mod inbox;
+pub mod jobs;
+pub mod photos;
 pub mod privacy;
 pub mod register;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -74,6 +78,7 @@ pub struct App {
     index_revision: AtomicI64,
     /// Categories, departments and calendar, briefly cached (`cases::reference`).
     reference: RwLock<Option<(std::time::Instant, Arc<cases::Reference>)>>,
+    photo_limits: RwLock<wangge_media::PhotoLimits>,
 }
 
 impl App {
@@ -100,6 +105,7 @@ impl App {
             index: RwLock::new(Arc::new(GridIndex::empty())),
             index_revision: AtomicI64::new(-1),
             reference: RwLock::new(None),
+            photo_limits: RwLock::new(wangge_media::PhotoLimits::default()),
         });
         app.refresh_index().await?;
         app.seed_reference_data().await?;

@@ -50,19 +50,9 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], VaultError> {
     Ok(b)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<[u8; 32]> {
-    let s = s.trim();
-    if s.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
-    }
+    hex::decode_to_slice(s.trim(), &mut out).ok()?;
     Some(out)
 }
 
@@ -107,7 +97,7 @@ impl Vault {
                     options.mode(0o600);
                 }
                 let mut file = options.open(path).map_err(|e| err(e.to_string()))?;
-                writeln!(file, "{}", hex(&master)).map_err(|e| err(e.to_string()))?;
+                writeln!(file, "{}", hex::encode(master)).map_err(|e| err(e.to_string()))?;
                 file.sync_all().map_err(|e| err(e.to_string()))?;
                 tracing::warn!(
                     path = %path.display(),

@@ -235,7 +235,7 @@ enum Who {
     Scoped(Role),
     /// Department staff of the department the case is dispatched to.
     Department,
-    /// The resident who reported it.
+    /// Whoever reported it: a resident, or a grid worker on her rounds.
     Reporter,
 }
 
@@ -244,7 +244,7 @@ impl Who {
         match self {
             Who::Scoped(r) => r == role && s.in_scope,
             Who::Department => role == Role::DepartmentStaff && s.department,
-            Who::Reporter => role == Role::Resident && s.reporter,
+            Who::Reporter => s.reporter,
         }
     }
 }
@@ -328,6 +328,26 @@ fn rule(action: Action) -> (&'static [CaseState], &'static [Who]) {
             ],
         ),
     }
+}
+
+/// Actions that must carry a photo of the result: handling on the spot
+/// and a department's report that it is handled (the after-photo).
+pub fn needs_photo(action: Action) -> bool {
+    matches!(action, Action::SelfHandle | Action::Handle)
+}
+
+/// Actions that must say why.
+pub fn needs_note(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Return
+            | Action::VerifyFail
+            | Action::RequestVoid
+            | Action::HangUp
+            | Action::Urge
+            | Action::Reopen
+            | Action::RejectSelfHandled
+    )
 }
 
 /// The level a role holds escalated cases at.

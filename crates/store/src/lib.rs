@@ -33,10 +33,11 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery, BusinessRow,
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, HouseholdQuery,
-    HouseholdRow, NewBuilding, NewCase, NewDwelling, NewSession, NewUnit, NewUser, OrgNames,
-    PauseChange, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord,
-    UserRecord,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
+    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDwelling, NewJob,
+    NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification, OrgNames,
+    PauseChange, PhotoMeta, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets,
+    SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt, WebhookAttemptRecord,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,12 +255,15 @@ pub trait Store: Send + Sync + 'static {
     async fn seed_calendar_days(&self, days: Vec<(String, String, String)>) -> StoreResult<()>;
     /// `(day, kind, name)`, kind `holiday` or `workday`.
     async fn calendar_days(&self) -> StoreResult<Vec<(String, String, String)>>;
-    /// Inserts a case with its first timeline entry. `Conflict` when the
-    /// reporter already used the idempotency key.
+    /// Inserts a case with its first timeline entry (and the photos it
+    /// names) and its effects. `Conflict` when the reporter already used
+    /// the idempotency key, or a photo is not the reporter's unattached
+    /// upload.
     async fn insert_case(
         &self,
         case: NewCase,
         event: CaseEvent,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<Id>;
     /// The case a reporter filed under an idempotency key, and its request hash.
@@ -279,7 +283,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<CaseRecord>>;
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
     async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
-    /// Applies an action if the case is still at `version` (else `Conflict`).
+    /// Applies an action if the case is still at `version` (else
+    /// `Conflict`), with its timeline entry, photos and effects.
+    #[allow(clippy::too_many_arguments)]
     async fn update_case(
         &self,
         id: Id,
@@ -287,11 +293,88 @@ pub trait Store: Send + Sync + 'static {
         change: CaseChange,
         event: CaseEvent,
         pause: Option<PauseChange>,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<()>;
     async fn case_events(&self, id: Id) -> StoreResult<Vec<CaseEvent>>;
     /// `(from, to)` of every hang-up, in order.
     async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>>;
+
+    /// Open cases not on hold, for the sweeper.
+    async fn sweepable_cases(&self) -> StoreResult<Vec<CaseRecord>>;
+    /// Raises an alert on a case once: when `(case_id, key)` is new, its
+    /// effects land and the escalation (if any, and if the case is still
+    /// at its version) is applied, atomically. `true` when it was new.
+    async fn raise_alert(
+        &self,
+        case_id: Id,
+        key: String,
+        at: Timestamp,
+        effects: Effects,
+        escalation: Option<SweepChange>,
+    ) -> StoreResult<bool>;
+
+    // ---- Photos.
+
+    async fn insert_photo(&self, photo: NewPhoto) -> StoreResult<Id>;
+    async fn photo_meta(&self, id: Id) -> StoreResult<Option<PhotoMeta>>;
+    /// `(bytes, thumbnail)`.
+    async fn photo_bytes(&self, id: Id) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>>;
+    async fn case_photos(&self, case_id: Id) -> StoreResult<Vec<PhotoMeta>>;
+
+    // ---- The inbox.
+
+    /// Newest first.
+    async fn notifications(
+        &self,
+        user_id: Id,
+        unread_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>>;
+    async fn unread_notifications(&self, user_id: Id) -> StoreResult<i64>;
+    /// Marks one (or, with `None`, every) message of the user read; returns how many.
+    async fn mark_notifications_read(
+        &self,
+        user_id: Id,
+        id: Option<Id>,
+        at: Timestamp,
+    ) -> StoreResult<u64>;
+
+    // ---- Jobs. Claimed for a lease by one node; on PostgreSQL with
+    // `FOR UPDATE SKIP LOCKED`.
+
+    /// Queues jobs; one with a `unique_key` already queued is skipped.
+    async fn enqueue_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<()>;
+    async fn claim_jobs(
+        &self,
+        kind: &str,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>>;
+    /// Ends the lease of `worker` on a job, logging a webhook attempt with it.
+    async fn finish_job(
+        &self,
+        id: Id,
+        worker: &str,
+        outcome: JobOutcome,
+        attempt: Option<WebhookAttempt>,
+    ) -> StoreResult<()>;
+    /// `(kind, state, count)`.
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
+
+    // ---- Webhooks.
+
+    async fn insert_webhook(&self, hook: NewWebhook, audit: AuditEntry) -> StoreResult<Id>;
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    async fn set_webhook_active(&self, id: Id, active: bool, audit: AuditEntry) -> StoreResult<()>;
+    /// The delivery log of a webhook, newest first.
+    async fn webhook_attempts(
+        &self,
+        webhook_id: Id,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookAttemptRecord>>;
 
     // ---- Audit.
 

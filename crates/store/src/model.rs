@@ -1,6 +1,8 @@
 //! What callers hand to the store to write.
 
 use jiff::Timestamp;
+
+use crate::audit::AuditEntry;
 use wangge_core::codes::{CommunityCode, ExternalGridCode, GridCode};
 use wangge_core::org::{BuildingUse, Id};
 use wangge_core::{DistrictCode, GeoPoint, StreetCode};
@@ -387,8 +389,10 @@ pub struct CaseChange {
 }
 
 /// A timeline entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CaseEvent {
+    /// Set when read back.
+    pub id: Option<Id>,
     pub at: Timestamp,
     pub actor_id: Option<Id>,
     pub action: String,
@@ -397,6 +401,8 @@ pub struct CaseEvent {
     pub visibility: String,
     pub note: String,
     pub department_id: Option<Id>,
+    /// Photos to attach on write (unattached uploads of the actor).
+    pub photo_ids: Vec<Id>,
 }
 
 /// A hang-up starting or ending with this action.
@@ -422,4 +428,161 @@ pub struct CaseQuery {
     pub states: Vec<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// A cleaned photo to store.
+#[derive(Debug, Clone)]
+pub struct NewPhoto {
+    pub uploaded_by: Id,
+    pub at: Timestamp,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: Vec<u8>,
+    pub thumbnail: Vec<u8>,
+}
+
+/// What is known of a photo besides its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoMeta {
+    pub id: Id,
+    pub uploaded_by: Id,
+    pub uploaded_at: Timestamp,
+    pub case_id: Option<Id>,
+    pub event_id: Option<Id>,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+/// A message for a user's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub user_id: Id,
+    pub case_id: Option<Id>,
+    /// `dispatched`, `reminder`, `overdue`, `returned`, `verification_due`,
+    /// `escalated`, `self_handled`, `urged`, `approval`.
+    pub kind: String,
+    pub at: Timestamp,
+    pub message: String,
+}
+
+/// A message in a user's inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: Id,
+    pub user_id: Id,
+    pub case_id: Option<Id>,
+    pub kind: String,
+    pub at: Timestamp,
+    pub message: String,
+    pub read_at: Option<Timestamp>,
+}
+
+/// Background work to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: String,
+    /// At most one queued job holds a given key (recurring jobs).
+    pub unique_key: Option<String>,
+    pub payload: String,
+    pub run_at: Timestamp,
+}
+
+/// A job claimed for a lease.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: Id,
+    pub kind: String,
+    pub payload: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub run_at: Timestamp,
+}
+
+/// How a claimed job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    Done,
+    /// Failed; try again at this time.
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
+    /// Failed for good.
+    Failed {
+        error: String,
+    },
+    /// A recurring job: run again at this time.
+    Again {
+        at: Timestamp,
+    },
+}
+
+/// What lands together with a case write: inbox messages and jobs
+/// (webhook deliveries).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    pub notifications: Vec<NewNotification>,
+    pub jobs: Vec<NewJob>,
+}
+
+impl Effects {
+    pub fn is_empty(&self) -> bool {
+        self.notifications.is_empty() && self.jobs.is_empty()
+    }
+}
+
+/// An escalation the sweeper applies with an alert, if the case is still
+/// at `version`.
+#[derive(Debug, Clone)]
+pub struct SweepChange {
+    pub version: i64,
+    pub change: CaseChange,
+    pub event: CaseEvent,
+    pub audit: AuditEntry,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    /// Event names (`case.reported`, `case.dispatched` …), or `*`.
+    pub events: Vec<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: Id,
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// One delivery attempt, for the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookAttempt {
+    pub webhook_id: Id,
+    pub job_id: Id,
+    pub event: String,
+    pub at: Timestamp,
+    /// The HTTP status answered, if any.
+    pub status: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// An attempt as logged, with its job's standing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookAttemptRecord {
+    pub id: Id,
+    pub attempt: WebhookAttempt,
+    /// `queued` (will retry), `done` or `failed`.
+    pub job_state: String,
+    pub job_attempts: i64,
 }

@@ -370,6 +370,7 @@ pub(crate) fn case(r: &impl RowLike) -> StoreResult<crate::model::CaseRecord> {
 
 pub(crate) fn case_event(r: &impl RowLike) -> StoreResult<crate::model::CaseEvent> {
     Ok(crate::model::CaseEvent {
+        id: Some(r.int(8)?),
         at: time::from_micros(r.int(0)?),
         actor_id: r.opt_int(1)?,
         action: r.text(2)?,
@@ -378,5 +379,71 @@ pub(crate) fn case_event(r: &impl RowLike) -> StoreResult<crate::model::CaseEven
         visibility: r.text(5)?,
         note: r.text(6)?,
         department_id: r.opt_int(7)?,
+        photo_ids: Vec::new(),
+    })
+}
+
+pub(crate) fn photo_meta(r: &impl RowLike) -> StoreResult<crate::model::PhotoMeta> {
+    Ok(crate::model::PhotoMeta {
+        id: r.int(0)?,
+        uploaded_by: r.int(1)?,
+        uploaded_at: time::from_micros(r.int(2)?),
+        case_id: r.opt_int(3)?,
+        event_id: r.opt_int(4)?,
+        content_type: r.text(5)?,
+        width: r.int(6)?,
+        height: r.int(7)?,
+    })
+}
+
+pub(crate) fn notification(r: &impl RowLike) -> StoreResult<crate::model::Notification> {
+    Ok(crate::model::Notification {
+        id: r.int(0)?,
+        user_id: r.int(1)?,
+        case_id: r.opt_int(2)?,
+        kind: r.text(3)?,
+        at: time::from_micros(r.int(4)?),
+        message: r.text(5)?,
+        read_at: r.opt_int(6)?.map(time::from_micros),
+    })
+}
+
+pub(crate) fn job(r: &impl RowLike) -> StoreResult<crate::model::Job> {
+    Ok(crate::model::Job {
+        id: r.int(0)?,
+        kind: r.text(1)?,
+        payload: r.text(2)?,
+        attempts: r.int(3)?,
+        run_at: time::from_micros(r.int(4)?),
+    })
+}
+
+pub(crate) fn webhook(r: &impl RowLike) -> StoreResult<crate::model::Webhook> {
+    Ok(crate::model::Webhook {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        url: r.text(2)?,
+        secret: r.text(3)?,
+        events: serde_json::from_str(&r.text(4)?)
+            .map_err(|e| StoreError::Corrupt(format!("webhook events: {e}")))?,
+        active: r.boolean(5)?,
+        created_at: time::from_micros(r.int(6)?),
+    })
+}
+
+pub(crate) fn webhook_attempt(r: &impl RowLike) -> StoreResult<crate::model::WebhookAttemptRecord> {
+    Ok(crate::model::WebhookAttemptRecord {
+        id: r.int(0)?,
+        attempt: crate::model::WebhookAttempt {
+            webhook_id: r.int(1)?,
+            job_id: r.int(2)?,
+            event: r.text(3)?,
+            at: time::from_micros(r.int(4)?),
+            status: r.opt_int(5)?,
+            error: r.opt_text(6)?,
+            duration_ms: r.int(7)?,
+        },
+        job_state: r.text(8)?,
+        job_attempts: r.int(9)?,
     })
 }

@@ -470,9 +470,9 @@ pub const UPDATE_CASE: &str = "\
     WHERE id = $14 AND version = $15";
 pub const INSERT_CASE_EVENT: &str = "\
     INSERT INTO case_events (case_id, at, actor_id, action, from_state, to_state, visibility, note, department_id) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 pub const CASE_EVENTS: &str = "\
-    SELECT at, actor_id, action, from_state, to_state, visibility, note, department_id \
+    SELECT at, actor_id, action, from_state, to_state, visibility, note, department_id, id \
     FROM case_events WHERE case_id = $1 ORDER BY id";
 pub const START_PAUSE: &str = "INSERT INTO case_pauses (case_id, from_at, to_at, reason, review_on) VALUES ($1, $2, NULL, $3, $4)";
 pub const END_PAUSE: &str =
@@ -507,3 +507,94 @@ pub const OPEN_CASES_IN_BOX: &str = concat!(
      AND c.lat BETWEEN $2 AND $3 AND c.lon BETWEEN $4 AND $5 \
      AND c.state NOT IN ('closed', 'rated', 'voided') ORDER BY c.reported_at DESC LIMIT 50"
 );
+
+/// Cases the sweeper watches: open and not on hold.
+pub const SWEEPABLE_CASES: &str = concat!(
+    "SELECT ",
+    case_columns!(),
+    " FROM cases c WHERE c.state NOT IN ('closed', 'rated', 'voided', 'hung_up') ORDER BY c.id"
+);
+
+// ---- Photos.
+
+pub const INSERT_PHOTO: &str = "\
+    INSERT INTO photos (uploaded_by, uploaded_at, content_type, width, height, bytes, thumbnail) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+macro_rules! photo_columns {
+    () => {
+        "id, uploaded_by, uploaded_at, case_id, event_id, content_type, width, height"
+    };
+}
+pub const PHOTO_META: &str = concat!("SELECT ", photo_columns!(), " FROM photos WHERE id = $1");
+pub const PHOTO_BYTES: &str = "SELECT bytes, thumbnail FROM photos WHERE id = $1";
+pub const CASE_PHOTOS: &str = concat!(
+    "SELECT ",
+    photo_columns!(),
+    " FROM photos WHERE case_id = $1 ORDER BY id"
+);
+/// Attaches an unattached photo of the uploader ($4) to a timeline entry.
+pub const ATTACH_PHOTO: &str = "\
+    UPDATE photos SET case_id = $1, event_id = $2 \
+    WHERE id = $3 AND uploaded_by = $4 AND case_id IS NULL";
+
+// ---- Notifications.
+
+pub const INSERT_NOTIFICATION: &str = "\
+    INSERT INTO notifications (user_id, case_id, kind, at, message) VALUES ($1, $2, $3, $4, $5)";
+pub const NOTIFICATIONS: &str = "\
+    SELECT id, user_id, case_id, kind, at, message, read_at FROM notifications \
+    WHERE user_id = $1 AND ($2 = 0 OR read_at IS NULL) ORDER BY id DESC LIMIT $3";
+pub const UNREAD_NOTIFICATIONS: &str =
+    "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL";
+pub const MARK_NOTIFICATION_READ: &str = "\
+    UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND id = $3 AND read_at IS NULL";
+pub const MARK_ALL_NOTIFICATIONS_READ: &str =
+    "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL";
+
+// ---- Sweeper alerts and jobs.
+
+pub const INSERT_ALERT: &str = "\
+    INSERT INTO case_alerts (case_id, key, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+pub const INSERT_JOB: &str = "\
+    INSERT INTO jobs (kind, unique_key, payload, run_at) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (unique_key) DO NOTHING";
+/// Takes for node $1 until $2 up to $5 due jobs of a kind ($3): queued,
+/// due by $4, not leased by a live node. `$skip_locked` is `FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL (SQLite has one writer, so nothing to skip).
+macro_rules! claim_jobs {
+    ($skip_locked:literal) => {
+        concat!(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE kind = $3 AND state = 'queued' AND run_at <= $4 \
+             AND (locked_until IS NULL OR locked_until < $4) ORDER BY run_at, id LIMIT $5 ",
+            $skip_locked,
+            ") RETURNING id, kind, payload, attempts, run_at"
+        )
+    };
+}
+/// Ends the lease of node $5 on job $4 with its new state, next run and error.
+pub const FINISH_JOB: &str = "\
+    UPDATE jobs SET state = $1, run_at = COALESCE($2, run_at), last_error = $3, locked_by = NULL, \
+        locked_until = NULL \
+    WHERE id = $4 AND locked_by = $5";
+/// A recurring job (id $2, node $3) runs again at $1: its attempt count starts over.
+pub const RESCHEDULE_JOB: &str = "\
+    UPDATE jobs SET run_at = $1, attempts = 0, last_error = NULL, locked_by = NULL, locked_until = NULL \
+    WHERE id = $2 AND locked_by = $3";
+pub const JOB_COUNTS: &str =
+    "SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state ORDER BY kind, state";
+
+// ---- Webhooks.
+
+pub const INSERT_WEBHOOK: &str = "\
+    INSERT INTO webhooks (name, url, secret, events, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub const WEBHOOKS: &str =
+    "SELECT id, name, url, secret, events, active, created_at FROM webhooks ORDER BY id";
+pub const SET_WEBHOOK_ACTIVE: &str = "UPDATE webhooks SET active = $1 WHERE id = $2";
+pub const INSERT_WEBHOOK_ATTEMPT: &str = "\
+    INSERT INTO webhook_attempts (webhook_id, job_id, event, at, status, error, duration_ms) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const WEBHOOK_ATTEMPTS: &str = "\
+    SELECT a.id, a.webhook_id, a.job_id, a.event, a.at, a.status, a.error, a.duration_ms, j.state, j.attempts \
+    FROM webhook_attempts a JOIN jobs j ON j.id = a.job_id \
+    WHERE a.webhook_id = $1 ORDER BY a.id DESC LIMIT $2";

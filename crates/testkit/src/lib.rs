@@ -174,6 +174,8 @@ async fn sweep_stale_schemas(admin: &mut PgConnection, now: u64) {
 
 /// Declares each listed `async fn NAME(db: &TestDb)` as two tests,
 /// `sqlite::NAME` and `postgres::NAME`, each on a fresh database.
+pub mod photos;
+
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {

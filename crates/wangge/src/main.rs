@@ -589,6 +589,14 @@ async fn serve(app: Arc<App>, listen: &str, config: WebConfig) -> Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let watcher = app.spawn_index_watcher(Duration::from_secs(15));
+    // This node's name in job leases: host, process and a random tail.
+    let node = format!(
+        "{}-{}-{:08x}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "wangge".into()),
+        std::process::id(),
+        u32::from_le_bytes(wangge_app::privacy::random_bytes::<4>().unwrap_or_default())
+    );
+    let jobs = app.spawn_job_runner(node, Duration::from_secs(2));
     println!("wangge is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, backend = app.backend().name(), "listening");
     axum::serve(listener, wangge_web::router_with(app, config))
@@ -596,6 +604,7 @@ async fn serve(app: Arc<App>, listen: &str, config: WebConfig) -> Result<()> {
         .await
         .context("server failed")?;
     watcher.abort();
+    jobs.abort();
     tracing::info!("stopped");
     Ok(())
 }

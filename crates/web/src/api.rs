@@ -49,6 +49,10 @@ use crate::session::AppState;
         crate::api_cases::categories, crate::api_cases::report_case, crate::api_cases::list_cases,
         crate::api_cases::case, crate::api_cases::act, crate::api_cases::public_case,
         crate::api_cases::nearby, crate::api_cases::kpis,
+        crate::api_work::upload_photo, crate::api_work::photo, crate::api_work::thumbnail,
+        crate::api_work::public_photo, crate::api_work::inbox, crate::api_work::mark_read,
+        crate::api_work::webhooks, crate::api_work::add_webhook, crate::api_work::set_webhook,
+        crate::api_work::deliveries,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,6 +17,7 @@ use wangge_core::category::CategoryKind;
 use wangge_core::workflow::Action;
 use wangge_core::{Lang, Localized};
 
+use crate::form::{FormData, FormError, MAX_FORM_PHOTOS};
 use crate::lang::PageLang;
 use crate::nav::Nav;
 use crate::pages::{error_page_with, render};
@@ -27,10 +27,24 @@ use crate::texts::{Texts, texts};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list))
-        .route("/cases/new", get(new_form).post(create))
+        .route(
+            "/cases/new",
+            get(new_form).post(create).layer(photo_body_limit()),
+        )
         .route("/cases/{id}", get(show))
-        .route("/cases/{id}/act", axum::routing::post(act))
+        .route(
+            "/cases/{id}/act",
+            axum::routing::post(act).layer(photo_body_limit()),
+        )
         .route("/c/{code}", get(public))
+}
+
+/// Forms with photos may carry [`MAX_FORM_PHOTOS`] of the largest size
+/// (each photo is checked on its own when stored).
+fn photo_body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(
+        MAX_FORM_PHOTOS * wangge_media::PhotoLimits::default().max_bytes + 64 * 1024,
+    )
 }
 
 /// An instant as a person in China reads it.
@@ -45,10 +59,6 @@ fn light_class(l: Option<Light>) -> &'static str {
         Some(Light::Red) => "red",
         None => "done",
     }
-}
-
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
 fn field(f: &[(String, String)], key: &str) -> String {
@@ -131,6 +141,8 @@ struct NewPage {
     urgent: bool,
     /// Likely duplicates: (public code, "state · distance").
     nearby: Vec<(String, String)>,
+    /// Photos stored by an earlier try of this form, comma-separated.
+    photo_ids: String,
 }
 
 async fn new_page(
@@ -203,6 +215,7 @@ async fn new_page(
         lon: get("lon"),
         address: get("address"),
         urgent: get("urgency") == "urgent",
+        photo_ids: get("photo_ids"),
         nearby,
         errors,
         groups,
@@ -224,16 +237,55 @@ async fn new_form(
     new_page(&state, lang, &s, &[], Vec::new(), Vec::new()).await
 }
 
+/// Stores the photos a page form carries; with the ids of those stored
+/// by an earlier try of the same form (`photo_ids`), the ids to attach.
+async fn form_photos(state: &AppState, s: &Session, form: &FormData) -> Result<Vec<i64>, AppError> {
+    let mut ids: Vec<i64> = form
+        .get("photo_ids")
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    for bytes in &form.files {
+        ids.push(state.app.upload_photo(&s.actor, bytes.to_vec()).await?.id);
+    }
+    Ok(ids)
+}
+
+fn read_form(state: &AppState, form: Result<FormData, FormError>) -> Result<FormData, AppError> {
+    form.map_err(|e| e.into_app_error(state.app.photo_limits().max_bytes))
+}
+
 async fn create(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     PageSession(s): PageSession,
-    body: Bytes,
+    posted: Result<FormData, FormError>,
 ) -> Response {
-    let f = fields(&body);
+    let posted = match read_form(&state, posted) {
+        Ok(p) => p,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let f = posted.fields.clone();
     if let Err(e) = check_form_csrf(&s, &field(&f, "_csrf")) {
         return fail(lang, &s, &e);
     }
+    let photos = match form_photos(&state, &s, &posted).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            let errors = vec![("photos".to_owned(), e.localized(lang))];
+            return new_page(&state, lang, &s, &f, errors, Vec::new()).await;
+        }
+    };
+    let mut f = f;
+    f.retain(|(k, _)| k != "photo_ids");
+    f.push((
+        "photo_ids".into(),
+        photos
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    ));
     let number = |k: &str| field(&f, k).parse::<f64>().ok();
     let category = field(&f, "category");
     let questions: Vec<String> = match state.app.categories().await {
@@ -262,6 +314,7 @@ async fn create(
             })
             .collect(),
         caller_name: None,
+        photos,
     };
     let key = field(&f, "idempotency_key");
     // A likely duplicate is offered first; "file anyway" goes ahead.
@@ -319,6 +372,7 @@ struct CasePage {
     can_hang_up: bool,
     can_rate: bool,
     can_extend: bool,
+    needs_photo: bool,
     error: Option<String>,
 }
 
@@ -370,6 +424,10 @@ async fn case_page(
         can_hang_up: has(Action::HangUp),
         can_rate: has(Action::Rate),
         can_extend: has(Action::ApproveExtension) || has(Action::RequestExtension),
+        needs_photo: c
+            .actions
+            .iter()
+            .any(|a| wangge_core::workflow::needs_photo(*a)),
         error,
         c,
     };
@@ -393,16 +451,27 @@ async fn act(
     PageLang(lang): PageLang,
     PageSession(s): PageSession,
     Path(raw): Path<String>,
-    body: Bytes,
+    posted: Result<FormData, FormError>,
 ) -> Response {
-    let f = fields(&body);
-    if let Err(e) = check_form_csrf(&s, &field(&f, "_csrf")) {
+    let posted = match read_form(&state, posted) {
+        Ok(p) => p,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let f = &posted.fields;
+    if let Err(e) = check_form_csrf(&s, &field(f, "_csrf")) {
         return fail(lang, &s, &e);
     }
     let Ok(id) = raw.parse::<i64>() else {
         return fail(lang, &s, &AppError::NotFound(Resource::Case));
     };
-    let Some(action) = Action::parse(&field(&f, "action")) else {
+    let photos = match form_photos(&state, &s, &posted).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            let response = case_page(&state, lang, &s, id, Some(e.localized(lang))).await;
+            return (StatusCode::UNPROCESSABLE_ENTITY, response).into_response();
+        }
+    };
+    let Some(action) = Action::parse(&field(f, "action")) else {
         return case_page(
             &state,
             lang,
@@ -413,12 +482,13 @@ async fn act(
         .await;
     };
     let form = ActForm {
-        note: field(&f, "note"),
-        department: Some(field(&f, "department")).filter(|d| !d.is_empty()),
-        review_on: Some(field(&f, "review_on")).filter(|d| !d.is_empty()),
-        rating: field(&f, "rating").parse().ok(),
-        extension_hours: field(&f, "extension_hours").parse().ok(),
-        version: field(&f, "version").parse().ok(),
+        note: field(f, "note"),
+        department: Some(field(f, "department")).filter(|d| !d.is_empty()),
+        review_on: Some(field(f, "review_on")).filter(|d| !d.is_empty()),
+        rating: field(f, "rating").parse().ok(),
+        extension_hours: field(f, "extension_hours").parse().ok(),
+        version: field(f, "version").parse().ok(),
+        photos,
     };
     match state.app.act_on_case(&s.actor, id, action, &form).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),

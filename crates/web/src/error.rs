@@ -59,7 +59,12 @@ pub fn status_of(error: &AppError) -> StatusCode {
             StatusCode::CONFLICT
         }
         AppError::LoginFailed | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Csrf => StatusCode::FORBIDDEN,
+        AppError::Csrf | AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::Photo(wangge_media::PhotoError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Photo(wangge_media::PhotoError::UnsupportedType) => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        AppError::Photo(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }

@@ -5,8 +5,10 @@
 pub mod api;
 pub mod api_cases;
 pub mod api_register;
+pub mod api_work;
 mod case_pages;
 pub mod error;
+mod form;
 pub mod lang;
 mod map;
 mod nav;
@@ -46,6 +48,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api::routes())
         .merge(api_register::routes())
         .merge(api_cases::routes())
+        .merge(api_work::routes())
         .merge(pages::routes())
         .merge(register_pages::routes())
         .merge(case_pages::routes())

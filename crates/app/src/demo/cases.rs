@@ -8,7 +8,7 @@ use wangge_core::calendar::CHINA;
 use wangge_core::policy::Role;
 use wangge_core::workflow::{self, Action, CaseFacts, CaseState, Level, Standing};
 use wangge_geo::synthetic::mix;
-use wangge_store::{AuditEntry, CaseEvent, NewCase};
+use wangge_store::{AuditEntry, CaseEvent, Effects, NewCase};
 
 use crate::App;
 use crate::cases::{ActForm, record_action};
@@ -174,6 +174,7 @@ impl App {
         let now = self.now();
         let total = 320u64;
         let mut made = 0;
+        let mut photos = DemoPhotos::default();
         for n in 0..total {
             let key = mix(0xCA5E_0000 + n);
             let (code, description, _) = pick(key, KINDS, |k| k.2);
@@ -249,7 +250,10 @@ impl App {
                         visibility: "public".into(),
                         note: String::new(),
                         department_id: None,
+                        photo_ids: vec![photos.take(self, reporter, at, key).await?],
+                        id: None,
                     },
+                    Effects::default(),
                     AuditEntry::new(at, None, "demo.case", "case"),
                 )
                 .await?;
@@ -290,7 +294,7 @@ impl App {
                     review_on: Some("2026-12-31".into()),
                     ..ActForm::default()
                 };
-                let (change, pause, event) = record_action(
+                let (change, pause, mut event) = record_action(
                     &case,
                     &outcome,
                     action,
@@ -300,6 +304,9 @@ impl App {
                     actor,
                     next,
                 )?;
+                if workflow::needs_photo(action) {
+                    event.photo_ids = vec![photos.take(self, actor, next, !key).await?];
+                }
                 self.store
                     .update_case(
                         id,
@@ -307,6 +314,7 @@ impl App {
                         change,
                         event,
                         pause,
+                        Effects::default(),
                         AuditEntry::new(next, Some(actor), "demo.case", "case")
                             .record(id)
                             .detail(json!({ "action": action.as_str() })),
@@ -318,5 +326,46 @@ impl App {
             made += 1;
         }
         Ok(made)
+    }
+}
+
+/// A few synthetic photos, encoded once and stored once per use.
+#[derive(Default)]
+struct DemoPhotos {
+    encoded: Vec<wangge_media::CleanPhoto>,
+}
+
+impl DemoPhotos {
+    const VARIANTS: u64 = 8;
+
+    async fn take(
+        &mut self,
+        app: &App,
+        owner: wangge_core::org::Id,
+        at: jiff::Timestamp,
+        key: u64,
+    ) -> Result<wangge_core::org::Id, AppError> {
+        if self.encoded.is_empty() {
+            for seed in 0..Self::VARIANTS {
+                let bytes = wangge_media::sample_photo(mix(seed), 480, 360);
+                self.encoded.push(
+                    wangge_media::clean(&bytes, wangge_media::PhotoLimits::default())
+                        .map_err(|e| AppError::Internal(format!("demo photo: {e}")))?,
+                );
+            }
+        }
+        let p = &self.encoded[(key % Self::VARIANTS) as usize];
+        Ok(app
+            .store
+            .insert_photo(wangge_store::NewPhoto {
+                uploaded_by: owner,
+                at,
+                content_type: p.content_type.into(),
+                width: i64::from(p.width),
+                height: i64::from(p.height),
+                bytes: p.bytes.clone(),
+                thumbnail: p.thumbnail.clone(),
+            })
+            .await?)
     }
 }

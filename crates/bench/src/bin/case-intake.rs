@@ -206,8 +206,9 @@ async fn raw_rate(store: Arc<SqliteStore>, total: usize) -> f64 {
                             to_state: "reported".into(),
                             visibility: "public".into(),
                             note: String::new(),
-                            department_id: None,
+                            ..CaseEvent::default()
                         },
+                        wangge_store::Effects::default(),
                         AuditEntry::new(at, None, "case.report", "case"),
                     )
                     .await

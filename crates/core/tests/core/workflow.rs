@@ -130,8 +130,9 @@ fn expected(action: Action, state: CaseState, role: Role, s: Standing) -> bool {
     match by {
         By::Scope(roles) => scoped(roles),
         By::Department => role == Role::DepartmentStaff && s.department,
-        By::Reporter => role == Role::Resident && s.reporter,
-        By::ReporterOrScope(roles) => (role == Role::Resident && s.reporter) || scoped(roles),
+        // Whoever filed it: a resident, or a grid worker on her rounds.
+        By::Reporter => s.reporter,
+        By::ReporterOrScope(roles) => s.reporter || scoped(roles),
     }
 }
 

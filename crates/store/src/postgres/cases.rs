@@ -9,7 +9,8 @@ use wangge_core::time;
 use crate::audit::AuditEntry;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, NewCase, PauseChange,
+    SweepChange,
 };
 use crate::postgres::register::append_audit;
 use crate::{rows, sql};
@@ -59,12 +60,13 @@ pub async fn categories(pool: &PgPool) -> StoreResult<Vec<CategoryRecord>> {
         .collect()
 }
 
+/// Appends a timeline entry and attaches the photos it names.
 async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
     case_id: Id,
     e: &CaseEvent,
-) -> StoreResult<()> {
-    sqlx::query(sql::INSERT_CASE_EVENT)
+) -> StoreResult<Id> {
+    let event_id: Id = sqlx::query_scalar(sql::INSERT_CASE_EVENT)
         .bind(case_id)
         .bind(time::to_micros(e.at))
         .bind(e.actor_id)
@@ -74,8 +76,50 @@ async fn insert_event(
         .bind(&e.visibility)
         .bind(&e.note)
         .bind(e.department_id)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await?;
+    for photo in &e.photo_ids {
+        let n = sqlx::query(sql::ATTACH_PHOTO)
+            .bind(case_id)
+            .bind(event_id)
+            .bind(photo)
+            .bind(e.actor_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Conflict(format!(
+                "photo {photo} is not an unattached upload of this user"
+            )));
+        }
+    }
+    Ok(event_id)
+}
+
+/// Writes inbox messages and queues jobs.
+pub(crate) async fn apply_effects(
+    tx: &mut Transaction<'_, Postgres>,
+    effects: &Effects,
+) -> StoreResult<()> {
+    for n in &effects.notifications {
+        sqlx::query(sql::INSERT_NOTIFICATION)
+            .bind(n.user_id)
+            .bind(n.case_id)
+            .bind(&n.kind)
+            .bind(time::to_micros(n.at))
+            .bind(&n.message)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for j in &effects.jobs {
+        sqlx::query(sql::INSERT_JOB)
+            .bind(&j.kind)
+            .bind(&j.unique_key)
+            .bind(&j.payload)
+            .bind(time::to_micros(j.run_at))
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -83,6 +127,7 @@ pub async fn insert_case(
     pool: &PgPool,
     c: NewCase,
     e: CaseEvent,
+    mut effects: Effects,
     audit: AuditEntry,
 ) -> StoreResult<Id> {
     let mut tx = pool.begin().await?;
@@ -106,6 +151,10 @@ pub async fn insert_case(
         .fetch_one(&mut *tx)
         .await?;
     insert_event(&mut tx, id, &e).await?;
+    for n in &mut effects.notifications {
+        n.case_id.get_or_insert(id);
+    }
+    apply_effects(&mut tx, &effects).await?;
     append_audit(&mut tx, &audit.record(id)).await?;
     tx.commit().await?;
     Ok(id)
@@ -159,6 +208,7 @@ pub async fn cases(pool: &PgPool, q: CaseQuery) -> StoreResult<Vec<CaseRecord>> 
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn update_case(
     pool: &PgPool,
     id: Id,
@@ -166,9 +216,25 @@ pub async fn update_case(
     c: CaseChange,
     e: CaseEvent,
     pause: Option<PauseChange>,
+    effects: Effects,
     audit: AuditEntry,
 ) -> StoreResult<()> {
     let mut tx = pool.begin().await?;
+    update_case_in(&mut tx, id, version, c, &e, pause).await?;
+    apply_effects(&mut tx, &effects).await?;
+    append_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn update_case_in(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Id,
+    version: i64,
+    c: CaseChange,
+    e: &CaseEvent,
+    pause: Option<PauseChange>,
+) -> StoreResult<()> {
     let n = sqlx::query(sql::UPDATE_CASE)
         .bind(c.state)
         .bind(c.pending)
@@ -185,7 +251,7 @@ pub async fn update_case(
         .bind(c.rating_comment)
         .bind(id)
         .bind(version)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
     if n != 1 {
@@ -202,22 +268,54 @@ pub async fn update_case(
                 .bind(time::to_micros(at))
                 .bind(reason)
                 .bind(review_on)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         Some(PauseChange::End { at }) => {
             sqlx::query(sql::END_PAUSE)
                 .bind(time::to_micros(at))
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         None => {}
     }
-    insert_event(&mut tx, id, &e).await?;
-    append_audit(&mut tx, &audit).await?;
-    tx.commit().await?;
+    insert_event(tx, id, e).await?;
     Ok(())
+}
+
+/// Records an alert once, with its effects and escalation.
+pub async fn raise_alert(
+    pool: &PgPool,
+    case_id: Id,
+    key: String,
+    at: jiff::Timestamp,
+    effects: Effects,
+    escalation: Option<SweepChange>,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    let new = sqlx::query(sql::INSERT_ALERT)
+        .bind(case_id)
+        .bind(key)
+        .bind(time::to_micros(at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !new {
+        return Ok(false);
+    }
+    if let Some(s) = escalation {
+        match update_case_in(&mut tx, case_id, s.version, s.change, &s.event, None).await {
+            // Someone acted meanwhile: the alert stands, the escalation is moot.
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+            Ok(()) => append_audit(&mut tx, &s.audit).await?,
+        }
+    }
+    apply_effects(&mut tx, &effects).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn case_events(pool: &PgPool, id: Id) -> StoreResult<Vec<CaseEvent>> {

@@ -2,6 +2,7 @@
 
 mod cases;
 pub(crate) mod register;
+mod work;
 
 use std::str::FromStr;
 
@@ -20,7 +21,9 @@ use crate::model::{
     ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::model::{
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, Job, JobOutcome,
+    NewCase, NewJob, NewPhoto, NewWebhook, Notification, PauseChange, PhotoMeta, SweepChange,
+    Webhook, WebhookAttempt, WebhookAttemptRecord,
 };
 use crate::sqlite::redraw_conflict;
 use crate::{Backend, Store, rows, sql};
@@ -625,9 +628,10 @@ impl Store for PgStore {
         &self,
         case: NewCase,
         event: CaseEvent,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<Id> {
-        cases::insert_case(&self.pool, case, event, audit).await
+        cases::insert_case(&self.pool, case, event, effects, audit).await
     }
 
     async fn case_by_idempotency(
@@ -682,9 +686,13 @@ impl Store for PgStore {
         change: CaseChange,
         event: CaseEvent,
         pause: Option<PauseChange>,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<()> {
-        cases::update_case(&self.pool, id, version, change, event, pause, audit).await
+        cases::update_case(
+            &self.pool, id, version, change, event, pause, effects, audit,
+        )
+        .await
     }
 
     async fn case_events(&self, id: Id) -> StoreResult<Vec<CaseEvent>> {
@@ -693,5 +701,112 @@ impl Store for PgStore {
 
     async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>> {
         cases::case_pauses(&self.pool, id).await
+    }
+
+    async fn sweepable_cases(&self) -> StoreResult<Vec<CaseRecord>> {
+        sqlx::query(sql::SWEEPABLE_CASES)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::case)
+            .collect()
+    }
+
+    async fn raise_alert(
+        &self,
+        case_id: Id,
+        key: String,
+        at: Timestamp,
+        effects: Effects,
+        escalation: Option<SweepChange>,
+    ) -> StoreResult<bool> {
+        cases::raise_alert(&self.pool, case_id, key, at, effects, escalation).await
+    }
+
+    async fn insert_photo(&self, photo: NewPhoto) -> StoreResult<Id> {
+        work::insert_photo(&self.pool, photo).await
+    }
+
+    async fn photo_meta(&self, id: Id) -> StoreResult<Option<PhotoMeta>> {
+        work::photo_meta(&self.pool, id).await
+    }
+
+    async fn photo_bytes(&self, id: Id) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        work::photo_bytes(&self.pool, id).await
+    }
+
+    async fn case_photos(&self, case_id: Id) -> StoreResult<Vec<PhotoMeta>> {
+        work::case_photos(&self.pool, case_id).await
+    }
+
+    async fn notifications(
+        &self,
+        user_id: Id,
+        unread_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>> {
+        work::notifications(&self.pool, user_id, unread_only, limit).await
+    }
+
+    async fn unread_notifications(&self, user_id: Id) -> StoreResult<i64> {
+        work::unread_notifications(&self.pool, user_id).await
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        user_id: Id,
+        id: Option<Id>,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        work::mark_notifications_read(&self.pool, user_id, id, at).await
+    }
+
+    async fn enqueue_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<()> {
+        work::enqueue_jobs(&self.pool, jobs).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        kind: &str,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>> {
+        work::claim_jobs(&self.pool, kind, worker, now, lease_until, limit).await
+    }
+
+    async fn finish_job(
+        &self,
+        id: Id,
+        worker: &str,
+        outcome: JobOutcome,
+        attempt: Option<WebhookAttempt>,
+    ) -> StoreResult<()> {
+        work::finish_job(&self.pool, id, worker, outcome, attempt).await
+    }
+
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        work::job_counts(&self.pool).await
+    }
+
+    async fn insert_webhook(&self, hook: NewWebhook, audit: AuditEntry) -> StoreResult<Id> {
+        work::insert_webhook(&self.pool, hook, audit).await
+    }
+
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        work::webhooks(&self.pool).await
+    }
+
+    async fn set_webhook_active(&self, id: Id, active: bool, audit: AuditEntry) -> StoreResult<()> {
+        work::set_webhook_active(&self.pool, id, active, audit).await
+    }
+
+    async fn webhook_attempts(
+        &self,
+        webhook_id: Id,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookAttemptRecord>> {
+        work::webhook_attempts(&self.pool, webhook_id, limit).await
     }
 }

@@ -8,7 +8,8 @@ use wangge_core::time;
 use crate::audit::AuditEntry;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, NewCase, PauseChange,
+    SweepChange,
 };
 use crate::sqlite::register::append_audit;
 use crate::{rows, sql};
@@ -53,9 +54,10 @@ pub fn categories(conn: &Connection) -> StoreResult<Vec<CategoryRecord>> {
     Ok(out)
 }
 
-pub fn insert_event(conn: &Connection, case_id: Id, e: &CaseEvent) -> StoreResult<()> {
-    conn.prepare_cached(sql::INSERT_CASE_EVENT)?
-        .execute(params![
+/// Appends a timeline entry and attaches the photos it names.
+pub fn insert_event(conn: &Connection, case_id: Id, e: &CaseEvent) -> StoreResult<Id> {
+    let event_id: Id = conn.prepare_cached(sql::INSERT_CASE_EVENT)?.query_row(
+        params![
             case_id,
             time::to_micros(e.at),
             e.actor_id,
@@ -65,7 +67,42 @@ pub fn insert_event(conn: &Connection, case_id: Id, e: &CaseEvent) -> StoreResul
             e.visibility,
             e.note,
             e.department_id
+        ],
+        |r| r.get(0),
+    )?;
+    for photo in &e.photo_ids {
+        let n = conn
+            .prepare_cached(sql::ATTACH_PHOTO)?
+            .execute(params![case_id, event_id, photo, e.actor_id])?;
+        if n != 1 {
+            return Err(StoreError::Conflict(format!(
+                "photo {photo} is not an unattached upload of this user"
+            )));
+        }
+    }
+    Ok(event_id)
+}
+
+/// Writes inbox messages and queues jobs.
+pub fn apply_effects(conn: &Connection, effects: &Effects) -> StoreResult<()> {
+    for n in &effects.notifications {
+        conn.prepare_cached(sql::INSERT_NOTIFICATION)?
+            .execute(params![
+                n.user_id,
+                n.case_id,
+                n.kind,
+                time::to_micros(n.at),
+                n.message
+            ])?;
+    }
+    for j in &effects.jobs {
+        conn.prepare_cached(sql::INSERT_JOB)?.execute(params![
+            j.kind,
+            j.unique_key,
+            j.payload,
+            time::to_micros(j.run_at)
         ])?;
+    }
     Ok(())
 }
 
@@ -73,6 +110,7 @@ pub fn insert_case(
     conn: &Connection,
     c: &NewCase,
     e: &CaseEvent,
+    effects: &Effects,
     audit: &AuditEntry,
 ) -> StoreResult<Id> {
     let at = time::to_micros(c.at);
@@ -98,6 +136,11 @@ pub fn insert_case(
         |r| r.get(0),
     )?;
     insert_event(conn, id, e)?;
+    let mut effects = effects.clone();
+    for n in &mut effects.notifications {
+        n.case_id.get_or_insert(id);
+    }
+    apply_effects(conn, &effects)?;
     append_audit(conn, &audit.clone().record(id))?;
     Ok(id)
 }
@@ -149,6 +192,7 @@ pub fn cases(conn: &Connection, q: &CaseQuery) -> StoreResult<Vec<CaseRecord>> {
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn update_case(
     conn: &Connection,
     id: Id,
@@ -156,6 +200,7 @@ pub fn update_case(
     c: &CaseChange,
     e: &CaseEvent,
     pause: Option<&PauseChange>,
+    effects: &Effects,
     audit: &AuditEntry,
 ) -> StoreResult<()> {
     let n = conn.prepare_cached(sql::UPDATE_CASE)?.execute(params![
@@ -198,7 +243,45 @@ pub fn update_case(
         None => {}
     }
     insert_event(conn, id, e)?;
+    apply_effects(conn, effects)?;
     append_audit(conn, audit)
+}
+
+/// Records an alert once, with its effects and escalation.
+pub fn raise_alert(
+    conn: &Connection,
+    case_id: Id,
+    key: &str,
+    at: jiff::Timestamp,
+    effects: &Effects,
+    escalation: Option<&SweepChange>,
+) -> StoreResult<bool> {
+    let new = conn.prepare_cached(sql::INSERT_ALERT)?.execute(params![
+        case_id,
+        key,
+        time::to_micros(at)
+    ])? == 1;
+    if !new {
+        return Ok(false);
+    }
+    if let Some(s) = escalation {
+        match update_case(
+            conn,
+            case_id,
+            s.version,
+            &s.change,
+            &s.event,
+            None,
+            &Effects::default(),
+            &s.audit,
+        ) {
+            // Someone acted meanwhile: the alert stands, the escalation is moot.
+            Err(StoreError::Conflict(_)) => {}
+            other => other?,
+        }
+    }
+    apply_effects(conn, effects)?;
+    Ok(true)
 }
 
 pub fn case_events(conn: &Connection, id: Id) -> StoreResult<Vec<CaseEvent>> {

@@ -3,6 +3,7 @@
 
 mod cases;
 pub(crate) mod register;
+mod work;
 pub mod worker;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +23,9 @@ use crate::model::{
     ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::model::{
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, NewCase, PauseChange,
+    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, Job, JobOutcome,
+    NewCase, NewJob, NewPhoto, NewWebhook, Notification, PauseChange, PhotoMeta, SweepChange,
+    Webhook, WebhookAttempt, WebhookAttemptRecord,
 };
 use crate::{Backend, Store, rows, sql};
 use jiff::Timestamp;
@@ -37,6 +40,9 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/sqlite/0002_register_access.sql"
         )),
         M::up(include_str!("../../migrations/sqlite/0003_cases.sql")),
+        M::up(include_str!(
+            "../../migrations/sqlite/0004_photos_notifications_jobs.sql"
+        )),
     ])
 }
 
@@ -771,9 +777,10 @@ impl Store for SqliteStore {
         &self,
         case: NewCase,
         event: CaseEvent,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<Id> {
-        self.write(move |c| cases::insert_case(c, &case, &event, &audit))
+        self.write(move |c| cases::insert_case(c, &case, &event, &effects, &audit))
             .await
     }
 
@@ -832,10 +839,20 @@ impl Store for SqliteStore {
         change: CaseChange,
         event: CaseEvent,
         pause: Option<PauseChange>,
+        effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<()> {
         self.write(move |c| {
-            cases::update_case(c, id, version, &change, &event, pause.as_ref(), &audit)
+            cases::update_case(
+                c,
+                id,
+                version,
+                &change,
+                &event,
+                pause.as_ref(),
+                &effects,
+                &audit,
+            )
         })
         .await
     }
@@ -846,5 +863,119 @@ impl Store for SqliteStore {
 
     async fn case_pauses(&self, id: Id) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>> {
         self.read(move |c| cases::case_pauses(c, id)).await
+    }
+
+    async fn sweepable_cases(&self) -> StoreResult<Vec<CaseRecord>> {
+        self.read(|c| register::all(c, sql::SWEEPABLE_CASES, [], |r| rows::case(r)))
+            .await
+    }
+
+    async fn raise_alert(
+        &self,
+        case_id: Id,
+        key: String,
+        at: Timestamp,
+        effects: Effects,
+        escalation: Option<SweepChange>,
+    ) -> StoreResult<bool> {
+        self.write(move |c| cases::raise_alert(c, case_id, &key, at, &effects, escalation.as_ref()))
+            .await
+    }
+
+    async fn insert_photo(&self, photo: NewPhoto) -> StoreResult<Id> {
+        self.write(move |c| work::insert_photo(c, &photo)).await
+    }
+
+    async fn photo_meta(&self, id: Id) -> StoreResult<Option<PhotoMeta>> {
+        self.read(move |c| work::photo_meta(c, id)).await
+    }
+
+    async fn photo_bytes(&self, id: Id) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        self.read(move |c| work::photo_bytes(c, id)).await
+    }
+
+    async fn case_photos(&self, case_id: Id) -> StoreResult<Vec<PhotoMeta>> {
+        self.read(move |c| work::case_photos(c, case_id)).await
+    }
+
+    async fn notifications(
+        &self,
+        user_id: Id,
+        unread_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<Notification>> {
+        self.read(move |c| work::notifications(c, user_id, unread_only, limit))
+            .await
+    }
+
+    async fn unread_notifications(&self, user_id: Id) -> StoreResult<i64> {
+        self.read(move |c| work::unread_notifications(c, user_id))
+            .await
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        user_id: Id,
+        id: Option<Id>,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        self.write(move |c| work::mark_notifications_read(c, user_id, id, at))
+            .await
+    }
+
+    async fn enqueue_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<()> {
+        self.write(move |c| work::enqueue_jobs(c, &jobs)).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        kind: &str,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<Job>> {
+        let (kind, worker) = (kind.to_owned(), worker.to_owned());
+        self.write(move |c| work::claim_jobs(c, &kind, &worker, now, lease_until, limit))
+            .await
+    }
+
+    async fn finish_job(
+        &self,
+        id: Id,
+        worker: &str,
+        outcome: JobOutcome,
+        attempt: Option<WebhookAttempt>,
+    ) -> StoreResult<()> {
+        let worker = worker.to_owned();
+        self.write(move |c| work::finish_job(c, id, &worker, &outcome, attempt.as_ref()))
+            .await
+    }
+
+    async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        self.read(work::job_counts).await
+    }
+
+    async fn insert_webhook(&self, hook: NewWebhook, audit: AuditEntry) -> StoreResult<Id> {
+        self.write(move |c| work::insert_webhook(c, &hook, &audit))
+            .await
+    }
+
+    async fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        self.read(work::webhooks).await
+    }
+
+    async fn set_webhook_active(&self, id: Id, active: bool, audit: AuditEntry) -> StoreResult<()> {
+        self.write(move |c| work::set_webhook_active(c, id, active, &audit))
+            .await
+    }
+
+    async fn webhook_attempts(
+        &self,
+        webhook_id: Id,
+        limit: i64,
+    ) -> StoreResult<Vec<WebhookAttemptRecord>> {
+        self.read(move |c| work::webhook_attempts(c, webhook_id, limit))
+            .await
     }
 }

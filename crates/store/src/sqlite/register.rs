@@ -19,7 +19,7 @@ use crate::sql;
 // SQLite's form of "grid id in the list bound as $n" is
 // `IN (SELECT value FROM json_each($n))`, the list bound as a JSON array.
 
-fn all<T>(
+pub(crate) fn all<T>(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
@@ -773,6 +773,26 @@ mod tests {
             sql::INSERT_CASE_EVENT,
             sql::START_PAUSE,
             sql::END_PAUSE,
+            sql::SWEEPABLE_CASES,
+            sql::INSERT_PHOTO,
+            sql::PHOTO_META,
+            sql::PHOTO_BYTES,
+            sql::CASE_PHOTOS,
+            sql::ATTACH_PHOTO,
+            sql::INSERT_NOTIFICATION,
+            sql::NOTIFICATIONS,
+            sql::UNREAD_NOTIFICATIONS,
+            sql::MARK_NOTIFICATION_READ,
+            sql::MARK_ALL_NOTIFICATIONS_READ,
+            sql::INSERT_ALERT,
+            sql::INSERT_JOB,
+            claim_jobs!(""),
+            sql::FINISH_JOB,
+            sql::RESCHEDULE_JOB,
+            sql::INSERT_WEBHOOK,
+            sql::SET_WEBHOOK_ACTIVE,
+            sql::INSERT_WEBHOOK_ATTEMPT,
+            sql::WEBHOOK_ATTEMPTS,
             cases_visible!(
                 "IN (SELECT value FROM json_each($1))",
                 "IN (SELECT value FROM json_each($4))",

@@ -13,10 +13,12 @@ use tower::ServiceExt;
 use wangge_app::{App, FixedClock, UserSpec, Vault};
 use wangge_core::policy::Role;
 use wangge_store::ScopeKind;
+use wangge_testkit::photos::{CAMERA, GPS_SECONDS, contains, with_exif};
 use wangge_testkit::{TestDb, both_backends};
 
 struct World {
     router: Router,
+    app: Arc<App>,
     tokens: HashMap<&'static str, String>,
     drain: (f64, f64),
     clock: Arc<FixedClock>,
@@ -103,6 +105,7 @@ async fn world(db: &TestDb) -> World {
         ),
         ("shopkeeper", Role::Resident, vec![]),
         ("neighbour", Role::Resident, vec![]),
+        ("admin", Role::Admin, vec![]),
     ];
     let mut tokens = HashMap::new();
     for (name, role, scopes) in users {
@@ -121,11 +124,17 @@ async fn world(db: &TestDb) -> World {
         tokens.insert(name, app.login(name, &password, None).await.unwrap().token);
     }
     World {
-        router: wangge_web::router(app),
+        router: wangge_web::router(app.clone()),
+        app,
         tokens,
         drain: (b13.location.lat + 0.00003, b13.location.lon),
         clock,
     }
+}
+
+/// A phone photo: a street scene with EXIF naming the camera and position.
+fn phone_photo(seed: u64) -> Vec<u8> {
+    with_exif(&wangge_media::sample_photo(seed, 640, 480), 1)
 }
 
 impl World {
@@ -185,7 +194,64 @@ impl World {
         case
     }
 
+    /// Sends raw bytes; the status and the body's bytes.
+    async fn raw(
+        &self,
+        user: Option<&str>,
+        method: Method,
+        uri: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(u) = user {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[u]));
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(
+                req.header(header::CONTENT_TYPE, "image/jpeg")
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = res.status();
+        (
+            status,
+            res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+        )
+    }
+
+    /// Uploads a photo as `user`; its id.
+    async fn photo(&self, user: &str, bytes: Vec<u8>) -> i64 {
+        let (status, body) = self
+            .raw(Some(user), Method::POST, "/api/v1/photos", bytes)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice::<Value>(&body).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    async fn inbox(&self, user: &str) -> Vec<Value> {
+        let (s, inbox) = self
+            .call(Some(user), Method::GET, "/api/v1/inbox", None, &[])
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        inbox["messages"].as_array().unwrap().clone()
+    }
+
     async fn report(&self, user: &str, key: &str) -> (StatusCode, Value) {
+        self.report_with(user, key, &[]).await
+    }
+
+    async fn report_with(&self, user: &str, key: &str, photos: &[i64]) -> (StatusCode, Value) {
         let body = json!({
             "category": "0103",
             "description": "13栋门前雨水井盖缺失，人车流量大",
@@ -193,6 +259,7 @@ impl World {
             "address": "和平路 34 号 13 栋门前",
             "urgency": "urgent",
             "answers": { "traffic": ["大"] },
+            "photos": photos,
         });
         self.call(
             Some(user),
@@ -207,8 +274,12 @@ impl World {
 
 async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
     let w = world(db).await;
-    let (status, case) = w.report("worker", "k-1").await;
+    // She photographs the open drain with her phone, which writes its
+    // position and model into the file.
+    let before = w.photo("worker", phone_photo(1)).await;
+    let (status, case) = w.report_with("worker", "k-1", &[before]).await;
     assert_eq!(status, StatusCode::CREATED, "{case}");
+    assert_eq!(case["timeline"][0]["photos"][0]["id"], before);
     let id = case["id"].as_i64().unwrap();
     assert_eq!(case["state"], "reported");
     assert_eq!(case["category_name"], "雨水井盖");
@@ -242,6 +313,20 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
         .act("leader", id, "dispatch", json!({"department": "roads"}))
         .await;
     assert_eq!(c["state"], "dispatched");
+    // The department learns of it in its inbox; the leader, who acted, does not.
+    let roads_inbox = w.inbox("roads").await;
+    assert!(
+        roads_inbox
+            .iter()
+            .any(|m| m["kind"] == "dispatched" && m["case_id"] == id),
+        "{roads_inbox:?}"
+    );
+    assert!(
+        w.inbox("leader")
+            .await
+            .iter()
+            .all(|m| m["kind"] != "dispatched")
+    );
     // The roads department sees it, the water department does not.
     let (s, _) = w
         .call(
@@ -267,10 +352,48 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
     // Twenty minutes later (sessions idle out after thirty).
     w.clock.set("2026-11-30T01:20:00Z".parse().unwrap());
     w.act("roads", id, "start_work", json!({})).await;
+    // "Handled" needs the after-photo.
+    let (s, refused) = w
+        .call(
+            Some("roads"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "handle", "note": "已更换新井盖"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["error"]["field"], "photos");
+    // Nobody attaches someone else's photo.
+    let (s, _) = w
+        .call(
+            Some("roads"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "handle", "note": "x", "photos": [before]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let after = w.photo("roads", phone_photo(2)).await;
     let c = w
-        .act("roads", id, "handle", json!({"note": "已更换新井盖"}))
+        .act(
+            "roads",
+            id,
+            "handle",
+            json!({"note": "已更换新井盖", "photos": [after]}),
+        )
         .await;
     assert_eq!(c["state"], "handled");
+    let handled = c["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(handled["photos"][0]["id"], after, "the after-photo");
+    assert!(
+        w.inbox("worker")
+            .await
+            .iter()
+            .any(|m| m["kind"] == "verification_due"),
+        "she is asked to check it"
+    );
     w.act(
         "worker",
         id,
@@ -281,6 +404,40 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
     let c = w.act("leader", id, "close", json!({})).await;
     assert_eq!(c["state"], "closed");
     assert_eq!(c["overall"]["due_zh"], "已办结");
+    // Only its reporter rates it.
+    let (s, refused) = w
+        .call(
+            Some("leader"),
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "rate", "rating": 5})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(refused["error"]["code"], "action_refused");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("您的角色不能")
+    );
+    assert!(
+        w.inbox("worker")
+            .await
+            .iter()
+            .any(|m| m["kind"] == "closed")
+    );
+    let c = w
+        .act(
+            "worker",
+            id,
+            "rate",
+            json!({"rating": 5, "note": "更换及时"}),
+        )
+        .await;
+    assert_eq!(c["state"], "rated");
+    assert_eq!(c["rating"], 5);
     // The reporter was the grid worker; the shopkeepers follow the public page.
     let code = c["public_code"].as_str().unwrap().to_owned();
     let (s, public) = w
@@ -304,6 +461,34 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
         text.contains("已更换新井盖"),
         "the public sees what was done"
     );
+    // ... and the photos, with nothing of the phone's metadata in them.
+    let url = public["timeline"][0]["photos"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, bytes) = w.raw(None, Method::GET, &url, Vec::new()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(bytes.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    assert!(!contains(&bytes, b"Exif") && !contains(&bytes, CAMERA));
+    assert!(!contains(&bytes, &GPS_SECONDS.to_le_bytes()));
+    let (s, _) = w
+        .raw(
+            Some("worker2"),
+            Method::GET,
+            &format!("/api/v1/photos/{after}"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another grid's worker");
+    let (s, _) = w
+        .raw(
+            Some("roads"),
+            Method::GET,
+            &format!("/api/v1/photos/{before}/thumbnail"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "the department sees the case's photos");
     // The figures count it, with their sample sizes.
     let (s, rows) = w
         .call(
@@ -336,23 +521,22 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    // Only its reporter rates it.
+    // Rated once only.
     let (s, refused) = w
         .call(
-            Some("leader"),
+            Some("worker"),
             Method::POST,
             &format!("/api/v1/cases/{id}/actions"),
-            Some(json!({"action": "rate", "rating": 5})),
+            Some(json!({"action": "rate", "rating": 1})),
             &[],
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(refused["error"]["code"], "action_refused");
     assert!(
         refused["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("您的角色不能")
+            .contains("已评价")
     );
 }
 
@@ -376,8 +560,14 @@ async fn a_return_and_a_failed_check_send_it_back(db: &TestDb) {
     assert_eq!(c["state"], "accepted");
     w.act("leader", id, "dispatch", json!({"department": "roads"}))
         .await;
-    w.act("roads", id, "handle", json!({"note": "已临时加盖"}))
-        .await;
+    let p = w.photo("roads", phone_photo(3)).await;
+    w.act(
+        "roads",
+        id,
+        "handle",
+        json!({"note": "已临时加盖", "photos": [p]}),
+    )
+    .await;
     let c = w
         .act(
             "worker",
@@ -388,8 +578,14 @@ async fn a_return_and_a_failed_check_send_it_back(db: &TestDb) {
         .await;
     assert_eq!(c["state"], "dispatched");
     assert_eq!(c["rework_count"], 1);
-    w.act("roads", id, "handle", json!({"note": "已更换正式井盖"}))
-        .await;
+    let p = w.photo("roads", phone_photo(4)).await;
+    w.act(
+        "roads",
+        id,
+        "handle",
+        json!({"note": "已更换正式井盖", "photos": [p]}),
+    )
+    .await;
     w.act("worker", id, "verify_pass", json!({})).await;
     w.act("secretary", id, "close", json!({})).await;
     // The reporter rates it, and sees only public entries.
