@@ -958,10 +958,10 @@ impl App {
             None => Vec::new(),
         };
         let reference = self.reference().await?;
-        let event = format!("case.{}", action.as_str());
+        let event = crate::webhooks::event_of(action);
         Ok(Effects {
             notifications,
-            jobs: crate::webhooks::jobs_for(&reference, &event, &after, now),
+            jobs: crate::webhooks::jobs_for(&reference, event, &after, now),
         })
     }
 

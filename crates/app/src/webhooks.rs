@@ -42,10 +42,40 @@ pub const BACKOFF: &[Duration] = &[
 ];
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The event an action raises: `case.` and what happened.
+pub fn event_of(action: Action) -> &'static str {
+    match action {
+        Action::Accept => "case.accepted",
+        Action::SelfHandle => "case.self_handled",
+        Action::ApproveSelfHandled => "case.self_handling_approved",
+        Action::RejectSelfHandled => "case.self_handling_rejected",
+        Action::Escalate => "case.escalated",
+        Action::Dispatch => "case.dispatched",
+        Action::Return => "case.returned",
+        Action::StartWork => "case.started",
+        Action::Handle => "case.handled",
+        Action::VerifyPass => "case.verified",
+        Action::VerifyFail => "case.rework",
+        Action::Close => "case.closed",
+        Action::Rate => "case.rated",
+        Action::Reopen => "case.reopened",
+        Action::RequestVoid => "case.void_requested",
+        Action::ApproveVoid => "case.voided",
+        Action::RejectVoid => "case.void_rejected",
+        Action::RequestExtension => "case.extension_requested",
+        Action::ApproveExtension => "case.extended",
+        Action::RejectExtension => "case.extension_rejected",
+        Action::HangUp => "case.hung_up",
+        Action::Resume => "case.resumed",
+        Action::Urge => "case.urged",
+    }
+}
+
 /// Every event a webhook may subscribe to.
 pub fn event_names() -> Vec<String> {
-    std::iter::once("case.reported".to_owned())
-        .chain(Action::ALL.iter().map(|a| format!("case.{}", a.as_str())))
+    std::iter::once("case.reported")
+        .chain(Action::ALL.iter().map(|a| event_of(*a)))
+        .map(str::to_owned)
         .collect()
 }
 

@@ -409,7 +409,113 @@ async fn timestamps_keep_microseconds(db: &TestDb) {
     assert_eq!(history[0].valid_from, at);
 }
 
+async fn jobs_are_claimed_by_one_node_at_a_time(db: &TestDb) {
+    let store = db.store.clone();
+    let t0 = ts("2026-11-30T01:00:00Z");
+    let job = |n: usize, key: Option<&str>| wangge_store::NewJob {
+        kind: "webhook".into(),
+        unique_key: key.map(str::to_owned),
+        payload: format!("{{\"n\":{n}}}"),
+        run_at: t0,
+    };
+    store
+        .enqueue_jobs((0..20).map(|n| job(n, None)).collect())
+        .await
+        .unwrap();
+    // A recurring job is queued once, however often it is asked for.
+    for _ in 0..3 {
+        store
+            .enqueue_jobs(vec![wangge_store::NewJob {
+                kind: "sweep".into(),
+                ..job(0, Some("sweep"))
+            }])
+            .await
+            .unwrap();
+    }
+    let lease = t0 + jiff::SignedDuration::from_mins(1);
+    // Two nodes claim at once: every job goes to exactly one of them.
+    let (a, b) = tokio::join!(
+        store.claim_jobs("webhook", "node-a", t0, lease, 15),
+        store.claim_jobs("webhook", "node-b", t0, lease, 15),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut ids: Vec<i64> = a.iter().chain(&b).map(|j| j.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "no job twice, none left out");
+    assert_eq!(a.len() + b.len(), 20);
+    assert!(a.iter().chain(&b).all(|j| j.attempts == 1));
+    let sweeps = store
+        .claim_jobs("sweep", "node-a", t0, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(sweeps.len(), 1);
+    // Only the lease holder ends a job.
+    let first = a.first().or(b.first()).unwrap().clone();
+    let holder = if a.iter().any(|j| j.id == first.id) {
+        "node-a"
+    } else {
+        "node-b"
+    };
+    assert!(matches!(
+        store
+            .finish_job(first.id, "node-c", wangge_store::JobOutcome::Done, None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .finish_job(
+            first.id,
+            holder,
+            wangge_store::JobOutcome::Retry {
+                at: t0 + jiff::SignedDuration::from_mins(5),
+                error: "503".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    // Leased jobs are not claimed again until their lease runs out.
+    assert!(
+        store
+            .claim_jobs("webhook", "node-c", t0, lease, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = t0 + jiff::SignedDuration::from_mins(2);
+    let taken_over = store
+        .claim_jobs(
+            "webhook",
+            "node-c",
+            later,
+            later + jiff::SignedDuration::from_mins(10),
+            50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(taken_over.len(), 19, "a dead node's jobs are taken over");
+    assert!(taken_over.iter().all(|j| j.attempts == 2));
+    // The retried one comes back when it is due, with its attempt counted.
+    let due = t0 + jiff::SignedDuration::from_mins(5);
+    let retried = store
+        .claim_jobs(
+            "webhook",
+            "node-a",
+            due,
+            due + jiff::SignedDuration::from_mins(1),
+            50,
+        )
+        .await
+        .unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!((retried[0].id, retried[0].attempts), (first.id, 2));
+    let counts = store.job_counts().await.unwrap();
+    assert!(counts.contains(&("webhook".into(), "queued".into(), 20)));
+}
+
 both_backends!(
+    jobs_are_claimed_by_one_node_at_a_time,
     health_answers,
     creating_grids_creates_their_hierarchy,
     a_missing_org_name_fails_the_whole_batch,

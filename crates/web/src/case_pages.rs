@@ -37,6 +37,8 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(act).layer(photo_body_limit()),
         )
         .route("/c/{code}", get(public))
+        .route("/inbox", get(inbox))
+        .route("/inbox/read", axum::routing::post(inbox_read))
 }
 
 /// Forms with photos may carry [`MAX_FORM_PHOTOS`] of the largest size
@@ -533,5 +535,66 @@ async fn public(
             p,
         }),
         Err(e) => error_page_with(lang, Nav::default(), &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    t: &'static Texts,
+    nav: Nav,
+    unread: i64,
+    unread_only: bool,
+    messages: Vec<(String, wangge_app::inbox::InboxItem)>,
+}
+
+#[derive(serde::Deserialize)]
+struct InboxQuery {
+    unread: Option<u8>,
+}
+
+/// The inbox: new dispatches, escalations, returns, checks due, approvals,
+/// reminders and overdue notices, each linking to its case.
+async fn inbox(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    axum::extract::Query(q): axum::extract::Query<InboxQuery>,
+) -> Response {
+    let unread_only = q.unread == Some(1);
+    let messages = match state.app.inbox(&s.actor, unread_only, lang).await {
+        Ok(m) => m,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let unread = match state.app.unread_count(&s.actor).await {
+        Ok(n) => n,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    render(&InboxPage {
+        t: texts(lang),
+        nav: Nav::of(Some(&s)),
+        unread,
+        unread_only,
+        messages: messages.into_iter().map(|m| (local(m.at), m)).collect(),
+    })
+}
+
+async fn inbox_read(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    posted: Result<FormData, FormError>,
+) -> Response {
+    let posted = match read_form(&state, posted) {
+        Ok(p) => p,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    if let Err(e) = check_form_csrf(&s, &posted.get("_csrf")) {
+        return fail(lang, &s, &e);
+    }
+    let id = posted.get("id").parse().ok();
+    match state.app.mark_read(&s.actor, id).await {
+        Ok(_) => Redirect::to("/inbox").into_response(),
+        Err(e) => fail(lang, &s, &e),
     }
 }

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use wangge_app::{App, FixedClock, UserSpec, Vault};
-use wangge_core::policy::Role;
+use wangge_core::policy::{Actor, Role};
 use wangge_store::ScopeKind;
 use wangge_testkit::photos::{CAMERA, GPS_SECONDS, contains, with_exif};
 use wangge_testkit::{TestDb, both_backends};
@@ -901,6 +901,18 @@ async fn the_case_pages(db: &TestDb) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, case) = page(&w, Some("leader"), &to).await;
     assert!(case.contains("派遣") && case.contains("市政道路"));
+    // The department finds it in its inbox, with a link to the case, and
+    // the handling form asks for the after-photo.
+    let (s, inbox) = page(&w, Some("roads"), "/inbox").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(inbox.contains("新派遣") && inbox.contains(&format!(r#"href="{to}""#)));
+    let (_, handling) = page(&w, Some("roads"), &to).await;
+    assert!(handling.contains(r#"enctype="multipart/form-data""#));
+    assert!(handling.contains(r#"name="photo""#) && handling.contains(r#"capture="environment""#));
+    let (s, _, _) = form(&w, "roads", "/inbox/read", &[("_csrf", &csrf_of(&inbox))]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, inbox) = page(&w, Some("roads"), "/inbox?unread=1").await;
+    assert!(inbox.contains("暂无消息"), "all read");
     let code_marker = "/c/";
     let start = case.find(code_marker).unwrap() + code_marker.len();
     let code: String = case[start..].chars().take_while(|c| *c != '"').collect();
@@ -915,7 +927,396 @@ async fn the_case_pages(db: &TestDb) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
+async fn photos_are_checked_by_content(db: &TestDb) {
+    let w = world(db).await;
+    let refused = |status: StatusCode, body: &[u8]| -> (StatusCode, String) {
+        let v: Value = serde_json::from_slice(body).unwrap();
+        (status, v["error"]["code"].as_str().unwrap().to_owned())
+    };
+    // Not a photo, whatever the Content-Type says.
+    let (s, body) = w
+        .raw(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/photos",
+            b"GIF89a pretending".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        refused(s, &body),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_photo_type".into()
+        )
+    );
+    // Too many bytes.
+    let (s, body) = w
+        .raw(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/photos",
+            vec![0xFF; 10 * 1024 * 1024 + 2],
+        )
+        .await;
+    assert_eq!(
+        refused(s, &body),
+        (StatusCode::PAYLOAD_TOO_LARGE, "photo_too_large".into())
+    );
+    // A pixel bomb.
+    let (s, body) = w
+        .raw(
+            Some("worker"),
+            Method::POST,
+            "/api/v1/photos",
+            wangge_testkit::photos::pixel_bomb(),
+        )
+        .await;
+    assert_eq!(
+        refused(s, &body),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo_too_many_pixels".into()
+        )
+    );
+    // Anonymous uploads are refused.
+    let (s, _) = w
+        .raw(None, Method::POST, "/api/v1/photos", phone_photo(5))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A good one is stored without its EXIF, with a thumbnail.
+    let id = w.photo("worker", phone_photo(5)).await;
+    let (s, stored) = w
+        .raw(
+            Some("worker"),
+            Method::GET,
+            &format!("/api/v1/photos/{id}"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!contains(&stored, b"Exif") && !contains(&stored, CAMERA));
+    assert!(!contains(&stored, &GPS_SECONDS.to_le_bytes()));
+    let (s, thumb) = w
+        .raw(
+            Some("worker"),
+            Method::GET,
+            &format!("/api/v1/photos/{id}/thumbnail"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(thumb.len() < stored.len());
+    // Unattached, it is its uploader's alone.
+    let (s, _) = w
+        .raw(
+            Some("neighbour"),
+            Method::GET,
+            &format!("/api/v1/photos/{id}"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Refused photos stored nothing: the next id follows the good one.
+    let next = w.photo("worker", phone_photo(6)).await;
+    assert_eq!(next, id + 1);
+}
+
+async fn user_id(w: &World, name: &str) -> i64 {
+    w.app
+        .store()
+        .user_by_username(name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+async fn messages(w: &World, name: &str) -> Vec<(String, String)> {
+    w.app
+        .store()
+        .notifications(user_id(w, name).await, false, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.kind, n.message))
+        .collect()
+}
+
+async fn the_sweeper_reminds_and_escalates_once(db: &TestDb) {
+    let w = world(db).await;
+    // Reported Monday 09:00; 雨水井盖 must be accepted within one hour.
+    let (_, case) = w.report("worker", "s-1").await;
+    let id = case["id"].as_i64().unwrap();
+    w.app.ensure_sweeper().await.unwrap();
+    let r = w.app.run_due_jobs("node-a").await.unwrap();
+    assert_eq!((r.sweeps, r.sweep.reminders, r.sweep.overdue), (1, 0, 0));
+    // A second node finds nothing to do: the sweep is leased, then rescheduled.
+    assert_eq!(w.app.run_due_jobs("node-b").await.unwrap().sweeps, 0);
+
+    // 09:50: 83 % of the hour is gone: the grid leader is reminded.
+    w.clock.set("2026-11-30T01:50:00Z".parse().unwrap());
+    let r = w.app.run_due_jobs("node-b").await.unwrap();
+    assert_eq!((r.sweeps, r.sweep.reminders, r.sweep.overdue), (1, 1, 0));
+    assert!(
+        messages(&w, "leader")
+            .await
+            .iter()
+            .any(|(k, m)| k == "reminder" && m.contains("立案环节即将超时")),
+        "{:?}",
+        messages(&w, "leader").await
+    );
+    // 10:10: overdue. Nobody accepted it: it goes up to the community.
+    w.clock.set("2026-11-30T02:10:00Z".parse().unwrap());
+    let r = w.app.run_due_jobs("node-a").await.unwrap();
+    assert_eq!(
+        (r.sweep.reminders, r.sweep.overdue, r.sweep.escalated),
+        (0, 1, 1)
+    );
+    let stored = w.app.store().case(id).await.unwrap().unwrap();
+    assert_eq!(stored.level, "community");
+    let events = w.app.store().case_events(id).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!((last.action.as_str(), last.actor_id), ("escalate", None));
+    assert!(last.note.contains("系统自动上报"));
+    assert!(
+        messages(&w, "secretary")
+            .await
+            .iter()
+            .any(|(k, m)| k == "overdue" && m.contains("已自动上报至社区"))
+    );
+    // Once only: later sweeps raise nothing new for the same step.
+    w.clock.set("2026-11-30T02:20:00Z".parse().unwrap());
+    let r = w.app.run_due_jobs("node-a").await.unwrap();
+    assert_eq!(r.sweeps, 1);
+    assert_eq!((r.sweep.reminders, r.sweep.overdue), (0, 0));
+    assert_eq!(
+        w.app.store().case(id).await.unwrap().unwrap().level,
+        "community"
+    );
+    // The worker who reported it was never paged about acceptance.
+    assert!(messages(&w, "worker").await.is_empty());
+}
+
+/// A receiver of webhooks: every request's headers and body.
+async fn receiver() -> (
+    String,
+    Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+) {
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push((headers, body));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+async fn webhooks_are_signed_retried_and_logged(db: &TestDb) {
+    let w = world(db).await;
+    let (url, got) = receiver().await;
+    let body = json!({"name": "企业微信机器人", "url": url, "events": ["case.dispatched"]});
+    let (s, _) = w
+        .call(
+            Some("secretary"),
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(body.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "administrators only");
+    let (s, bad) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"name": "x", "url": "ftp://example.org", "events": []})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["error"]["field"], "url");
+    let (s, hook) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(body),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    // A second one at an address where nobody listens.
+    let (s, dead) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"name": "down", "url": "http://127.0.0.1:9/", "events": ["*"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let dead_id = dead["webhook"]["id"].as_i64().unwrap();
+
+    let (_, case) = w.report("worker", "w-1").await;
+    let id = case["id"].as_i64().unwrap();
+    w.act("leader", id, "accept", json!({})).await;
+    w.act("leader", id, "dispatch", json!({"department": "roads"}))
+        .await;
+    let r = w.app.run_due_jobs("node-a").await.unwrap();
+    assert_eq!(r.delivered, 1, "{r:?}");
+    assert_eq!(r.retried, 3, "report, accept and dispatch to the dead one");
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (headers, body) = &got[0];
+    assert_eq!(headers["x-wangge-event"], "case.dispatched");
+    let ts: i64 = headers["x-wangge-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        headers["x-wangge-signature"].to_str().unwrap(),
+        wangge_app::webhooks::signature(&secret, ts, body)
+    );
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(event["case"]["id"], id);
+    assert_eq!(event["case"]["department"], "roads");
+    assert_eq!(event["case"]["state"], "dispatched");
+    assert!(!body.contains("worker") && event["case"].get("reporter_id").is_none());
+
+    // The log shows each attempt and that it will be retried.
+    let (s, log) = w
+        .call(
+            Some("admin"),
+            Method::GET,
+            &format!("/api/v1/webhooks/{dead_id}/deliveries"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.iter()
+            .all(|a| a["delivery_state"] == "queued" && a["status"].is_null())
+    );
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            &format!("/api/v1/webhooks/{}", hook["webhook"]["id"]),
+            Some(json!({"active": false})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "switched off");
+
+    // The dead one is retried with backoff, then given up.
+    for minutes in [1, 3, 13, 73, 433, 800] {
+        w.clock.set(
+            "2026-11-30T01:00:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .checked_add(jiff::SignedDuration::from_mins(minutes))
+                .unwrap(),
+        );
+        w.app.run_due_jobs("node-a").await.unwrap();
+    }
+    let log = w.app.store().webhook_attempts(dead_id, 100).await.unwrap();
+    assert_eq!(log.len(), 18, "six attempts for each of three events");
+    assert!(
+        log.iter()
+            .all(|a| a.attempt.status.is_none() && a.attempt.error.is_some())
+    );
+    assert!(log.iter().all(|a| a.job_state == "failed"));
+    // The switched-off one is sent nothing more.
+    let roads = Actor {
+        user_id: user_id(&w, "roads").await,
+        role: Role::DepartmentStaff,
+        grids: vec![],
+        communities: vec![],
+        streets: vec![],
+        departments: vec![case_department(&w, id).await],
+    };
+    let form = wangge_app::cases::ActForm {
+        note: "不归本部门".into(),
+        ..Default::default()
+    };
+    w.app
+        .act_on_case(&roads, id, wangge_core::workflow::Action::Return, &form)
+        .await
+        .unwrap();
+    let leader = Actor {
+        user_id: user_id(&w, "leader").await,
+        role: Role::GridLeader,
+        grids: vec![
+            w.app
+                .store()
+                .case(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .grid_id
+                .unwrap(),
+        ],
+        communities: vec![],
+        streets: vec![],
+        departments: vec![],
+    };
+    w.app
+        .act_on_case(
+            &leader,
+            id,
+            wangge_core::workflow::Action::Dispatch,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    let queued: i64 = w
+        .app
+        .store()
+        .job_counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(kind, state, _)| kind == "webhook" && state == "queued")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert_eq!(
+        queued, 2,
+        "the return and the new dispatch go to the dead hook (all events), \
+         not to the one switched off"
+    );
+}
+
+async fn case_department(w: &World, id: i64) -> i64 {
+    w.app
+        .store()
+        .case(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .department_id
+        .unwrap()
+}
+
 both_backends!(
+    photos_are_checked_by_content,
+    the_sweeper_reminds_and_escalates_once,
+    webhooks_are_signed_retried_and_logged,
     the_case_pages,
     the_storm_drain_is_replaced_and_rated,
     a_return_and_a_failed_check_send_it_back,
