@@ -1112,6 +1112,9 @@ pub enum KpiGroup {
     Grid,
     Community,
     Department,
+    /// The grid worker who reported the case on her rounds (cases from
+    /// residents, the hotline or departments are grouped as "—").
+    Worker,
 }
 
 /// One row of KPIs.
@@ -1153,6 +1156,17 @@ impl App {
             .into_iter()
             .map(|g| (g.grid.id, (g.grid.name, g.community_name)))
             .collect();
+        let workers: HashMap<Id, String> = if by == KpiGroup::Worker {
+            self.store
+                .users()
+                .await?
+                .into_iter()
+                .filter(|u| u.role == Role::GridWorker.as_str())
+                .map(|u| (u.id, format!("{}（{}）", u.display_name, u.username)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut groups: BTreeMap<String, Vec<wangge_core::kpi::CaseTimes>> = BTreeMap::new();
         for c in cases {
             let Some(category) = reference.categories.iter().find(|k| k.id == c.category_id) else {
@@ -1174,6 +1188,7 @@ impl App {
                     .department_id
                     .and_then(|d| reference.departments.iter().find(|x| x.id == d))
                     .map(|d| d.name.clone()),
+                KpiGroup::Worker => c.reporter_id.and_then(|r| workers.get(&r)).cloned(),
             }
             .unwrap_or_else(|| "—".to_owned());
             groups

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod photos;
 pub mod privacy;
 pub mod register;
+pub mod settings;
 pub mod webhooks;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -255,6 +255,18 @@ pub trait Store: Send + Sync + 'static {
     async fn seed_calendar_days(&self, days: Vec<(String, String, String)>) -> StoreResult<()>;
     /// `(day, kind, name)`, kind `holiday` or `workday`.
     async fn calendar_days(&self) -> StoreResult<Vec<(String, String, String)>>;
+    /// Sets (or, with `None`, removes) a day that differs from "weekdays
+    /// work, weekends rest"; `NotFound` when removing a day not set.
+    async fn set_calendar_day(
+        &self,
+        day: String,
+        kind_and_name: Option<(String, String)>,
+        audit: AuditEntry,
+    ) -> StoreResult<()>;
+    /// Replaces a category's name, department, limits, closure condition,
+    /// questions and flags (its code, parent and kind stay).
+    async fn update_category(&self, category: CategoryRecord, audit: AuditEntry)
+    -> StoreResult<()>;
     /// Inserts a case with its first timeline entry (and the photos it
     /// names) and its effects. `Conflict` when the reporter already used
     /// the idempotency key, or a photo is not the reporter's unattached

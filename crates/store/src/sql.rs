@@ -438,6 +438,14 @@ pub const ALL_CATEGORIES: &str = "\
 pub const INSERT_CALENDAR_DAY: &str =
     "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) ON CONFLICT (day) DO NOTHING";
 pub const CALENDAR_DAYS: &str = "SELECT day, kind, name FROM calendar_days ORDER BY day";
+pub const UPSERT_CALENDAR_DAY: &str = "\
+    INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3) \
+    ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name";
+pub const DELETE_CALENDAR_DAY: &str = "DELETE FROM calendar_days WHERE day = $1";
+pub const UPDATE_CATEGORY: &str = "\
+    UPDATE categories SET name = $1, department_id = $2, overall_limit = $3, step_limits = $4, \
+        closure = $5, questions = $6, public = $7, active = $8 \
+    WHERE id = $9";
 
 macro_rules! case_columns {
     () => {

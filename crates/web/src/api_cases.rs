@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wangge_app::cases::{ActForm, CaseForm, CaseView, PublicCaseView};
 use wangge_app::register::Page;
+use wangge_app::settings::{CalendarDay, CategoryEdit};
 use wangge_app::{AppError, Resource};
 use wangge_core::Lang;
 use wangge_core::workflow::Action;
@@ -22,6 +23,15 @@ use crate::session::{ApiSession, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/categories", get(categories))
+        .route(
+            "/api/v1/categories/{code}",
+            axum::routing::put(edit_category),
+        )
+        .route("/api/v1/calendar", get(calendar))
+        .route(
+            "/api/v1/calendar/{day}",
+            axum::routing::put(set_calendar_day).delete(remove_calendar_day),
+        )
         .route("/api/v1/cases", get(list_cases).post(report_case))
         .route("/api/v1/cases/nearby", get(nearby))
         .route("/api/v1/cases/{id}", get(case))
@@ -53,10 +63,14 @@ pub struct CategoryDto {
     /// `{"unit": "working_days" | "working_hours" | "calendar_hours", "amount": n}`.
     #[schema(value_type = Object)]
     pub limit: serde_json::Value,
+    /// Per-step limits: `acceptance`, `dispatch`, `handling`, `verification`, `closing`.
+    #[schema(value_type = Object)]
+    pub steps: serde_json::Value,
     pub closure: String,
     #[schema(value_type = Vec<Object>)]
     pub questions: serde_json::Value,
     pub public: bool,
+    pub active: bool,
 }
 
 /// Case categories with their limits and questions.
@@ -74,21 +88,121 @@ pub async fn categories(
     Ok(Json(
         list.into_iter()
             .filter(|c| c.active)
-            .map(|c| CategoryDto {
-                kind: serde_json::to_value(c.spec.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                limit: serde_json::to_value(c.spec.overall).unwrap_or_default(),
-                questions: serde_json::to_value(&c.spec.questions).unwrap_or_default(),
-                code: c.spec.code,
-                parent: c.spec.parent,
-                name: c.spec.name,
-                closure: c.spec.closure,
-                public: c.spec.public,
-            })
+            .map(CategoryDto::from)
             .collect(),
     ))
+}
+
+impl From<wangge_app::settings::CategoryRecord> for CategoryDto {
+    fn from(c: wangge_app::settings::CategoryRecord) -> Self {
+        CategoryDto {
+            kind: serde_json::to_value(c.spec.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            limit: serde_json::to_value(c.spec.overall).unwrap_or_default(),
+            steps: serde_json::to_value(c.spec.steps).unwrap_or_default(),
+            questions: serde_json::to_value(&c.spec.questions).unwrap_or_default(),
+            code: c.spec.code,
+            parent: c.spec.parent,
+            name: c.spec.name,
+            closure: c.spec.closure,
+            public: c.spec.public,
+            active: c.active,
+        }
+    }
+}
+
+/// Changes a category (administrators): name, `department` (code),
+/// `overall` and `steps` limits (`{"unit": "working_hours" |
+/// "working_days" | "calendar_hours", "amount": n}`), `closure`,
+/// `questions`, `public`, `active`. Absent fields stay.
+#[utoipa::path(put, path = "/api/v1/categories/{code}", params(("code" = String, Path)), request_body(content = Object), responses(
+    (status = 200, body = CategoryDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn edit_category(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(code): Path<String>,
+    req: Result<Json<CategoryEdit>, JsonRejection>,
+) -> Result<Json<CategoryDto>, ApiError> {
+    let Json(edit) = req.map_err(bad_body(lang))?;
+    let record = state
+        .app
+        .edit_category(&s.actor, &code, edit)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(Json(record.into()))
+}
+
+/// The working calendar: holidays and make-up workdays (other days follow
+/// the week: Monday to Friday work).
+#[utoipa::path(get, path = "/api/v1/calendar", responses((status = 200, description = "days")))]
+pub async fn calendar(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_): ApiSession,
+) -> Result<Json<Vec<CalendarDay>>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .calendar_days()
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CalendarDayRequest {
+    /// `holiday` or `workday`.
+    pub kind: String,
+    pub name: String,
+}
+
+/// Sets a day as a holiday or a make-up workday (administrators).
+#[utoipa::path(put, path = "/api/v1/calendar/{day}", params(("day" = String, Path)), request_body = CalendarDayRequest, responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn set_calendar_day(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(day): Path<String>,
+    req: Result<Json<CalendarDayRequest>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(req) = req.map_err(bad_body(lang))?;
+    state
+        .app
+        .set_calendar_day(
+            &s.actor,
+            CalendarDay {
+                day,
+                kind: req.kind,
+                name: req.name,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a day ordinary again (administrators).
+#[utoipa::path(delete, path = "/api/v1/calendar/{day}", params(("day" = String, Path)), responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn remove_calendar_day(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(day): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .remove_calendar_day(&s.actor, &day)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Files a case. With an `Idempotency-Key` header a retried request
@@ -294,7 +408,7 @@ pub async fn public_case(
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct KpiQuery {
-    /// `grid` (default), `community` or `department`.
+    /// `grid` (default), `community`, `department` or `worker`.
     #[param(value_type = Option<String>)]
     pub by: Option<wangge_app::cases::KpiGroup>,
 }
@@ -314,7 +428,7 @@ pub async fn kpis(
             AppError::invalid(
                 "by",
                 e.body_text(),
-                "分组应为 grid、community 或 department",
+                "分组应为 grid、community、department 或 worker",
             ),
             lang,
         )

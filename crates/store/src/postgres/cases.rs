@@ -362,3 +362,62 @@ pub async fn seed_calendar_days(
 pub async fn calendar_days(pool: &PgPool) -> StoreResult<Vec<(String, String, String)>> {
     Ok(sqlx::query_as(sql::CALENDAR_DAYS).fetch_all(pool).await?)
 }
+
+pub async fn set_calendar_day(
+    pool: &PgPool,
+    day: String,
+    kind_and_name: Option<(String, String)>,
+    audit: AuditEntry,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    match kind_and_name {
+        Some((kind, name)) => {
+            sqlx::query(sql::UPSERT_CALENDAR_DAY)
+                .bind(&day)
+                .bind(kind)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        None => {
+            let n = sqlx::query(sql::DELETE_CALENDAR_DAY)
+                .bind(&day)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("calendar day {day}")));
+            }
+        }
+    }
+    append_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn update_category(
+    pool: &PgPool,
+    c: CategoryRecord,
+    audit: AuditEntry,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(sql::UPDATE_CATEGORY)
+        .bind(&c.spec.name)
+        .bind(c.department_id)
+        .bind(json(&c.spec.overall)?)
+        .bind(json(&c.spec.steps)?)
+        .bind(&c.spec.closure)
+        .bind(json(&c.spec.questions)?)
+        .bind(c.spec.public)
+        .bind(c.active)
+        .bind(c.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("category {}", c.id)));
+    }
+    append_audit(&mut tx, &audit.record(c.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -624,6 +624,23 @@ impl Store for PgStore {
         cases::calendar_days(&self.pool).await
     }
 
+    async fn set_calendar_day(
+        &self,
+        day: String,
+        kind_and_name: Option<(String, String)>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        cases::set_calendar_day(&self.pool, day, kind_and_name, audit).await
+    }
+
+    async fn update_category(
+        &self,
+        category: CategoryRecord,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        cases::update_category(&self.pool, category, audit).await
+    }
+
     async fn insert_case(
         &self,
         case: NewCase,

@@ -322,3 +322,48 @@ pub fn calendar_days(conn: &Connection) -> StoreResult<Vec<(String, String, Stri
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+pub fn set_calendar_day(
+    conn: &Connection,
+    day: &str,
+    kind_and_name: Option<&(String, String)>,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    match kind_and_name {
+        Some((kind, name)) => {
+            conn.prepare_cached(sql::UPSERT_CALENDAR_DAY)?
+                .execute(params![day, kind, name])?;
+        }
+        None => {
+            let n = conn
+                .prepare_cached(sql::DELETE_CALENDAR_DAY)?
+                .execute(params![day])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("calendar day {day}")));
+            }
+        }
+    }
+    append_audit(conn, audit)
+}
+
+pub fn update_category(
+    conn: &Connection,
+    c: &CategoryRecord,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let n = conn.prepare_cached(sql::UPDATE_CATEGORY)?.execute(params![
+        c.spec.name,
+        c.department_id,
+        json(&c.spec.overall)?,
+        json(&c.spec.steps)?,
+        c.spec.closure,
+        json(&c.spec.questions)?,
+        c.spec.public,
+        c.active,
+        c.id
+    ])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("category {}", c.id)));
+    }
+    append_audit(conn, &audit.clone().record(c.id))
+}

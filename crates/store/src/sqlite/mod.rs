@@ -773,6 +773,25 @@ impl Store for SqliteStore {
         self.read(cases::calendar_days).await
     }
 
+    async fn set_calendar_day(
+        &self,
+        day: String,
+        kind_and_name: Option<(String, String)>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| cases::set_calendar_day(c, &day, kind_and_name.as_ref(), &audit))
+            .await
+    }
+
+    async fn update_category(
+        &self,
+        category: CategoryRecord,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        self.write(move |c| cases::update_category(c, &category, &audit))
+            .await
+    }
+
     async fn insert_case(
         &self,
         case: NewCase,

@@ -511,6 +511,26 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
     assert_eq!(roads["on_time_closure"], json!({"hits": 1, "of": 1}));
     assert_eq!(roads["accurate_dispatch"], json!({"hits": 1, "of": 1}));
     assert_eq!(roads["small_sample"], true);
+    // Per grid worker: she reported it on her rounds.
+    let (s, rows) = w
+        .call(
+            Some("secretary"),
+            Method::GET,
+            "/api/v1/kpis?by=worker",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let hers = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "worker（worker）")
+        .unwrap_or_else(|| panic!("{rows}"))
+        .clone();
+    assert_eq!(hers["cases"], 1);
+    assert_eq!(hers["on_time_closure"], json!({"hits": 1, "of": 1}));
     let (s, _) = w
         .call(
             Some("secretary"),
@@ -1313,7 +1333,141 @@ async fn case_department(w: &World, id: i64) -> i64 {
         .unwrap()
 }
 
+async fn admins_edit_categories_and_the_calendar(db: &TestDb) {
+    let w = world(db).await;
+    let edit = json!({
+        "department": "water",
+        "overall": {"unit": "working_hours", "amount": 8},
+        "steps": {"acceptance": {"unit": "calendar_hours", "amount": 2}},
+    });
+    let (s, _) = w
+        .call(
+            Some("secretary"),
+            Method::PUT,
+            "/api/v1/categories/0103",
+            Some(edit.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "administrators only");
+    let (s, c) = w
+        .call(
+            Some("admin"),
+            Method::PUT,
+            "/api/v1/categories/0103",
+            Some(edit),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["limit"], json!({"unit": "working_hours", "amount": 8}));
+    assert_eq!(
+        c["steps"]["acceptance"],
+        json!({"unit": "calendar_hours", "amount": 2})
+    );
+    let (s, bad) = w
+        .call(
+            Some("admin"),
+            Method::PUT,
+            "/api/v1/categories/0103",
+            Some(json!({"overall": {"unit": "working_hours", "amount": 0}})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    // New cases follow the edit: routed to water, eight working hours.
+    let (_, case) = w.report("worker", "e-1").await;
+    let id = case["id"].as_i64().unwrap();
+    assert_eq!(case["department"], "供排水");
+    let before = case["overall"]["deadline"].as_str().unwrap().to_owned();
+
+    // Monday becomes a holiday: the deadline moves past it.
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::PUT,
+            "/api/v1/calendar/2026-11-30",
+            Some(json!({"kind": "holiday", "name": "社区测试假日"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, days) = w
+        .call(Some("worker"), Method::GET, "/api/v1/calendar", None, &[])
+        .await;
+    assert!(
+        days.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["day"] == "2026-11-30" && d["kind"] == "holiday")
+    );
+    let (_, case) = w
+        .call(
+            Some("worker"),
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    let after = case["overall"]["deadline"].as_str().unwrap().to_owned();
+    assert!(
+        after.parse::<jiff::Timestamp>().unwrap() > before.parse::<jiff::Timestamp>().unwrap(),
+        "{before} → {after}"
+    );
+    let (s, bad) = w
+        .call(
+            Some("admin"),
+            Method::PUT,
+            "/api/v1/calendar/2026-12-01",
+            Some(json!({"kind": "party", "name": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["error"]["field"], "kind");
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::DELETE,
+            "/api/v1/calendar/2026-11-30",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, case) = w
+        .call(
+            Some("worker"),
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        case["overall"]["deadline"],
+        before.as_str(),
+        "back as it was"
+    );
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::DELETE,
+            "/api/v1/calendar/2026-11-30",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an ordinary day already"
+    );
+}
+
 both_backends!(
+    admins_edit_categories_and_the_calendar,
     photos_are_checked_by_content,
     the_sweeper_reminds_and_escalates_once,
     webhooks_are_signed_retried_and_logged,
