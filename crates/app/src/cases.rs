@@ -200,6 +200,8 @@ pub struct PublicCaseView {
     pub reported_at: Timestamp,
     pub due_zh: String,
     pub due_en: String,
+    pub next_step_zh: String,
+    pub next_step_en: String,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -965,6 +967,23 @@ impl App {
         })
     }
 
+    /// The case behind a public code, if the actor may rate it now (the
+    /// public page then shows the rating form).
+    pub async fn rateable_by_code(
+        &self,
+        actor: &Actor,
+        code: &str,
+    ) -> Result<Option<Id>, AppError> {
+        let Some(case) = self.store.case_by_code(code).await? else {
+            return Ok(None);
+        };
+        let standing = self.standing(actor, &case).await?;
+        let facts = Self::facts(&case)?;
+        Ok(workflow::apply(facts, Action::Rate, actor.role, standing)
+            .is_ok()
+            .then_some(case.id))
+    }
+
     /// The public page of a case: anyone with its code may read it.
     pub async fn public_case(&self, code: &str) -> Result<PublicCaseView, AppError> {
         let case = self
@@ -982,7 +1001,10 @@ impl App {
             return Err(AppError::NotFound(Resource::Case));
         }
         let v = self.render_case(case, None, false).await?;
+        let (next_zh, next_en) = workflow::next_step(v.state);
         Ok(PublicCaseView {
+            next_step_zh: next_zh.into(),
+            next_step_en: next_en.into(),
             public_code: v.public_code,
             category_name: v.category_name,
             state_label_zh: v.state.label(Lang::Zh).into(),

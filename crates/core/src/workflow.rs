@@ -330,6 +330,42 @@ fn rule(action: Action) -> (&'static [CaseState], &'static [Who]) {
     }
 }
 
+/// What happens next to a case in this state, as its reporter is told:
+/// `(zh, en)`. The holder is named by the caller where known.
+pub fn next_step(state: CaseState) -> (&'static str, &'static str) {
+    match state {
+        S::Reported => (
+            "等待网格长受理立案",
+            "waiting to be accepted by the grid leader",
+        ),
+        S::Accepted => (
+            "等待派遣至职能部门",
+            "waiting to be dispatched to a department",
+        ),
+        S::Dispatched => (
+            "等待职能部门签收处置",
+            "waiting for the department to take it on",
+        ),
+        S::InProgress => ("职能部门正在处置", "the department is working on it"),
+        S::Handled => (
+            "等待网格员现场核查",
+            "waiting for the grid worker to check it on site",
+        ),
+        S::Verified => ("核查通过，等待结案", "checked; waiting to be closed"),
+        S::Closed => ("已办结，欢迎评价", "done; please rate how it was handled"),
+        S::Rated => ("已办结并评价", "done and rated"),
+        S::SelfHandled => (
+            "网格员已现场处置，等待审核",
+            "handled on the spot; waiting for review",
+        ),
+        S::HungUp => (
+            "暂缓办理，到复查日期后继续",
+            "on hold until its review date",
+        ),
+        S::Voided => ("已作废", "voided"),
+    }
+}
+
 /// Actions that must carry a photo of the result: handling on the spot
 /// and a department's report that it is handled (the after-photo).
 pub fn needs_photo(action: Action) -> bool {

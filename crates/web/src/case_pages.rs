@@ -515,17 +515,32 @@ struct PublicPage {
     p: wangge_app::cases::PublicCaseView,
     reported_at: String,
     timeline: Vec<(String, TimelineEntry)>,
+    /// The case id, when the signed-in viewer may rate it now.
+    rate: Option<i64>,
 }
 
+/// The public progress page: anyone with the link; its reporter, signed
+/// in, also finds the rating form here once it is closed.
 async fn public(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
+    session: Option<PageSession>,
     Path(code): Path<String>,
 ) -> Response {
+    let rate = match &session {
+        Some(PageSession(s)) => state
+            .app
+            .rateable_by_code(&s.actor, &code)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
     match state.app.public_case(&code).await {
         Ok(p) => render(&PublicPage {
             t: texts(lang),
-            nav: Nav::default(),
+            nav: Nav::of(session.as_ref().map(|PageSession(s)| s)),
+            rate,
             reported_at: local(p.reported_at),
             timeline: p
                 .timeline

@@ -607,7 +607,16 @@ async fn a_return_and_a_failed_check_send_it_back(db: &TestDb) {
     )
     .await;
     w.act("worker", id, "verify_pass", json!({})).await;
-    w.act("secretary", id, "close", json!({})).await;
+    let closed = w.act("secretary", id, "close", json!({})).await;
+    // The public page tells what comes next; its reporter, signed in,
+    // finds the rating form there, nobody else does.
+    let public = format!("/c/{}", closed["public_code"].as_str().unwrap());
+    let (_, anyone) = page(&w, None, &public).await;
+    assert!(anyone.contains("已办结，欢迎评价") && !anyone.contains(r#"value="rate""#));
+    let (_, neighbour) = page(&w, Some("neighbour"), &public).await;
+    assert!(!neighbour.contains(r#"value="rate""#));
+    let (_, reporter) = page(&w, Some("shopkeeper"), &public).await;
+    assert!(reporter.contains(r#"value="rate""#) && reporter.contains(&format!("/cases/{id}/act")));
     // The reporter rates it, and sees only public entries.
     let c = w
         .act(
