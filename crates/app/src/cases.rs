@@ -115,6 +115,9 @@ pub struct ActForm {
     /// Photos uploaded first, by id: required to handle (the after-photo).
     #[serde(default)]
     pub photos: Vec<Id>,
+    /// With a merge: the case this one repeats, by id or public code.
+    #[serde(default)]
+    pub merge_into: Option<String>,
 }
 
 /// A clock as shown.
@@ -184,6 +187,8 @@ pub struct CaseView {
     /// What the viewer may do now.
     pub actions: Vec<Action>,
     pub version: i64,
+    /// The case this duplicate was merged into.
+    pub merged_into: Option<Id>,
 }
 
 /// What anyone may see of a case by its public code: no reporter, no
@@ -202,6 +207,8 @@ pub struct PublicCaseView {
     pub due_en: String,
     pub next_step_zh: String,
     pub next_step_en: String,
+    /// The public code of the case this one was merged into.
+    pub merged_into: Option<String>,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -709,7 +716,7 @@ impl App {
         let state = parse_state(&case.state)?;
         let done = matches!(
             state,
-            CaseState::Closed | CaseState::Rated | CaseState::Voided
+            CaseState::Closed | CaseState::Rated | CaseState::Voided | CaseState::Merged
         );
         let end = if done {
             case.closed_at.or(Some(case.reported_at))
@@ -812,6 +819,7 @@ impl App {
             timeline,
             actions,
             version: case.version,
+            merged_into: case.merged_into,
         })
     }
 
@@ -895,6 +903,11 @@ impl App {
                     })?,
             );
         }
+        let merge_target = if action == Action::Merge {
+            Some(self.merge_target(actor, &case, form).await?)
+        } else {
+            None
+        };
         if action == Action::Dispatch && department_id.is_none() {
             return Err(AppError::invalid(
                 "department",
@@ -913,6 +926,11 @@ impl App {
             now,
         )?;
         event.photo_ids = form.photos.clone();
+        let mut change = change;
+        if let Some(target) = &merge_target {
+            change.merged_into = Some(target.id);
+            event.note = format!("并入事件 {}：{}", target.public_code, event.note);
+        }
         let effects = self
             .effects_of(&case, &change, action, outcome.facts.level, actor, now)
             .await?;
@@ -935,6 +953,43 @@ impl App {
                 other => other.into(),
             })?;
         self.case_view(actor, id).await
+    }
+
+    /// The open case of the same category, visible to the actor, that a
+    /// duplicate is merged into.
+    async fn merge_target(
+        &self,
+        actor: &Actor,
+        case: &CaseRecord,
+        form: &ActForm,
+    ) -> Result<CaseRecord, AppError> {
+        let named = form.merge_into.as_deref().map(str::trim).unwrap_or("");
+        let not_found = || {
+            AppError::invalid(
+                "merge_into",
+                "name an open case of the same kind that you can see",
+                "请填写要并入的同类未办结事件（编号或查询码）",
+            )
+        };
+        let target = match named.parse::<Id>() {
+            Ok(id) => self.store.case(id).await?,
+            Err(_) if !named.is_empty() => self.store.case_by_code(named).await?,
+            Err(_) => None,
+        }
+        .ok_or_else(not_found)?;
+        let open = !matches!(
+            target.state.as_str(),
+            "closed" | "rated" | "voided" | "merged"
+        );
+        let standing = self.standing(actor, &target).await?;
+        if target.id == case.id
+            || target.category_id != case.category_id
+            || !open
+            || !(standing.in_scope || standing.department)
+        {
+            return Err(not_found());
+        }
+        Ok(target)
     }
 
     /// The inbox messages and webhook deliveries an action causes.
@@ -1000,9 +1055,14 @@ impl App {
         {
             return Err(AppError::NotFound(Resource::Case));
         }
+        let merged_into = match case.merged_into {
+            Some(id) => self.store.case(id).await?.map(|c| c.public_code),
+            None => None,
+        };
         let v = self.render_case(case, None, false).await?;
         let (next_zh, next_en) = workflow::next_step(v.state);
         Ok(PublicCaseView {
+            merged_into,
             next_step_zh: next_zh.into(),
             next_step_en: next_en.into(),
             public_code: v.public_code,
@@ -1047,6 +1107,7 @@ pub(crate) fn record_action(
         closed_at: case.closed_at,
         rating: case.rating,
         rating_comment: case.rating_comment.clone(),
+        merged_into: case.merged_into,
     };
     let mut pause = None;
     match outcome.clock {

@@ -41,6 +41,7 @@ pub enum Kind {
     Urged,
     Reopened,
     Closed,
+    Merged,
     Reminder,
     Overdue,
 }
@@ -57,6 +58,7 @@ impl Kind {
             Kind::Urged => "urged",
             Kind::Reopened => "reopened",
             Kind::Closed => "closed",
+            Kind::Merged => "merged",
             Kind::Reminder => "reminder",
             Kind::Overdue => "overdue",
         }
@@ -82,6 +84,8 @@ impl Kind {
             ("reopened", Lang::En) => "reopened",
             ("closed", Lang::Zh) => "已结案",
             ("closed", Lang::En) => "closed",
+            ("merged", Lang::Zh) => "已并案",
+            ("merged", Lang::En) => "merged",
             ("reminder", Lang::Zh) => "即将超时",
             ("reminder", Lang::En) => "due soon",
             ("overdue", Lang::Zh) => "已超时",
@@ -139,6 +143,11 @@ pub(crate) fn after_action(
         Action::Close | Action::ApproveSelfHandled => {
             (Kind::Closed, vec![Reporter], "已办结，欢迎评价")
         }
+        Action::Merge => (
+            Kind::Merged,
+            vec![Reporter],
+            "与同一问题的事件合并办理，进度请看合并后的事件",
+        ),
         _ => return None,
     })
 }

@@ -275,6 +275,7 @@ fn escalate(case: &wangge_store::CaseRecord, level: Level, now: Timestamp) -> Sw
         closed_at: case.closed_at,
         rating: case.rating,
         rating_comment: case.rating_comment.clone(),
+        merged_into: case.merged_into,
     };
     let note = format!(
         "超时未办，系统自动上报至{}",

@@ -68,6 +68,7 @@ pub fn event_of(action: Action) -> &'static str {
         Action::HangUp => "case.hung_up",
         Action::Resume => "case.resumed",
         Action::Urge => "case.urged",
+        Action::Merge => "case.merged",
     }
 }
 

@@ -11,7 +11,8 @@
 //!                         │ rated
 //!                         └─ reopen → dispatched (clock restarts)
 //! ```
-//! Side paths: void (requested, approved by the community), extension
+//! Side paths: merge of a duplicate into the case it repeats (by the
+//! leaders, before dispatch), void (requested, approved by the community), extension
 //! (requested by the department, approved by the community), hang-up and
 //! resume (the clock stops), escalation up grid worker → grid leader →
 //! community → street, urging. The table in [`rule`] is the whole truth; an
@@ -54,6 +55,7 @@ labelled!(
         SelfHandled = "self_handled" / "自处理待审核" / "handled on the spot",
         HungUp = "hung_up" / "挂账" / "on hold",
         Voided = "voided" / "作废" / "voided",
+        Merged = "merged" / "已并案" / "merged into another case",
     }
 );
 
@@ -83,6 +85,7 @@ labelled!(
         HangUp = "hang_up" / "挂账" / "put on hold",
         Resume = "resume" / "恢复处置" / "resume",
         Urge = "urge" / "督办" / "urge",
+        Merge = "merge" / "并案" / "merge into another case",
     }
 );
 
@@ -320,6 +323,7 @@ fn rule(action: Action) -> (&'static [CaseState], &'static [Who]) {
             &[Scoped(Role::CommunitySecretary)],
         ),
         Action::Resume => (&[S::HungUp], &[Scoped(Role::CommunitySecretary)]),
+        Action::Merge => (&[S::Reported, S::Accepted], &LEADERS),
         Action::Urge => (
             &OPEN,
             &[
@@ -363,6 +367,10 @@ pub fn next_step(state: CaseState) -> (&'static str, &'static str) {
             "on hold until its review date",
         ),
         S::Voided => ("已作废", "voided"),
+        S::Merged => (
+            "与同一问题的事件合并办理",
+            "merged with a case about the same problem",
+        ),
     }
 }
 
@@ -383,6 +391,7 @@ pub fn needs_note(action: Action) -> bool {
             | Action::Urge
             | Action::Reopen
             | Action::RejectSelfHandled
+            | Action::Merge
     )
 }
 
@@ -531,6 +540,11 @@ pub fn apply(
             clock = ClockEffect::Resume;
         }
         Action::Urge => visibility = Visibility::Internal,
+        Action::Merge => {
+            next.state = S::Merged;
+            next.pending = None;
+            clock = ClockEffect::Stop;
+        }
     }
     Ok(Outcome {
         facts: next,

@@ -347,6 +347,8 @@ pub struct CaseRecord {
     pub rating_comment: Option<String>,
     pub answers: String,
     pub version: i64,
+    /// The case this duplicate was merged into.
+    pub merged_into: Option<Id>,
 }
 
 /// A new case, its first timeline entry and clock.
@@ -386,6 +388,7 @@ pub struct CaseChange {
     pub closed_at: Option<Timestamp>,
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
+    pub merged_into: Option<Id>,
 }
 
 /// A timeline entry.

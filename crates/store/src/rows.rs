@@ -365,6 +365,7 @@ pub(crate) fn case(r: &impl RowLike) -> StoreResult<crate::model::CaseRecord> {
         rating_comment: r.opt_text(25)?,
         answers: r.text(26)?,
         version: r.int(27)?,
+        merged_into: r.opt_int(28)?,
     })
 }
 

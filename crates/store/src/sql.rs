@@ -452,7 +452,7 @@ macro_rules! case_columns {
         "c.id, c.public_code, c.category_id, c.source, c.grid_id, c.lon, c.lat, c.address, c.description, \
          c.urgency, c.reporter_id, c.reporter_name, c.state, c.pending, c.level, c.resume_to, \
          c.department_id, c.reported_at, c.clock_start, c.step, c.step_started_at, c.extra_hours, \
-         c.rework_count, c.closed_at, c.rating, c.rating_comment, c.answers, c.version"
+         c.rework_count, c.closed_at, c.rating, c.rating_comment, c.answers, c.version, c.merged_into"
     };
 }
 
@@ -474,8 +474,8 @@ pub const CASE_BY_IDEMPOTENCY: &str =
 pub const UPDATE_CASE: &str = "\
     UPDATE cases SET state = $1, pending = $2, level = $3, resume_to = $4, department_id = $5, \
         clock_start = $6, step = $7, step_started_at = $8, extra_hours = $9, rework_count = $10, \
-        closed_at = $11, rating = $12, rating_comment = $13, version = version + 1 \
-    WHERE id = $14 AND version = $15";
+        closed_at = $11, rating = $12, rating_comment = $13, merged_into = $14, version = version + 1 \
+    WHERE id = $15 AND version = $16";
 pub const INSERT_CASE_EVENT: &str = "\
     INSERT INTO case_events (case_id, at, actor_id, action, from_state, to_state, visibility, note, department_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
@@ -513,14 +513,14 @@ pub const OPEN_CASES_IN_BOX: &str = concat!(
     case_columns!(),
     " FROM cases c WHERE c.category_id = $1 \
      AND c.lat BETWEEN $2 AND $3 AND c.lon BETWEEN $4 AND $5 \
-     AND c.state NOT IN ('closed', 'rated', 'voided') ORDER BY c.reported_at DESC LIMIT 50"
+     AND c.state NOT IN ('closed', 'rated', 'voided', 'merged') ORDER BY c.reported_at DESC LIMIT 50"
 );
 
 /// Cases the sweeper watches: open and not on hold.
 pub const SWEEPABLE_CASES: &str = concat!(
     "SELECT ",
     case_columns!(),
-    " FROM cases c WHERE c.state NOT IN ('closed', 'rated', 'voided', 'hung_up') ORDER BY c.id"
+    " FROM cases c WHERE c.state NOT IN ('closed', 'rated', 'voided', 'merged', 'hung_up') ORDER BY c.id"
 );
 
 // ---- Photos.

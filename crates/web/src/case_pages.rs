@@ -375,6 +375,7 @@ struct CasePage {
     can_rate: bool,
     can_extend: bool,
     needs_photo: bool,
+    can_merge: bool,
     error: Option<String>,
 }
 
@@ -426,6 +427,7 @@ async fn case_page(
         can_hang_up: has(Action::HangUp),
         can_rate: has(Action::Rate),
         can_extend: has(Action::ApproveExtension) || has(Action::RequestExtension),
+        can_merge: has(Action::Merge),
         needs_photo: c
             .actions
             .iter()
@@ -491,6 +493,7 @@ async fn act(
         extension_hours: field(f, "extension_hours").parse().ok(),
         version: field(f, "version").parse().ok(),
         photos,
+        merge_into: Some(field(f, "merge_into")).filter(|m| !m.is_empty()),
     };
     match state.app.act_on_case(&s.actor, id, action, &form).await {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),

@@ -79,6 +79,7 @@ const TABLE: &[(&str, &[&str], By)] = &[
         By::Scope(&["community_secretary"]),
     ),
     ("resume", &["hung_up"], By::Scope(&["community_secretary"])),
+    ("merge", &["reported", "accepted"], By::Scope(LEADERS)),
     (
         "urge",
         &[
@@ -176,7 +177,7 @@ fn every_state_action_role_and_standing_matches_the_table() {
             }
         }
     }
-    assert_eq!(checked, 11 * 23 * 9 * 8);
+    assert_eq!(checked, 12 * 24 * 9 * 8);
     assert!(allowed > 100, "{allowed}");
 }
 

@@ -249,6 +249,7 @@ async fn update_case_in(
         .bind(c.closed_at.map(time::to_micros))
         .bind(c.rating)
         .bind(c.rating_comment)
+        .bind(c.merged_into)
         .bind(id)
         .bind(version)
         .execute(&mut **tx)

@@ -217,6 +217,7 @@ pub fn update_case(
         c.closed_at.map(time::to_micros),
         c.rating,
         c.rating_comment,
+        c.merged_into,
         id,
         version
     ])?;

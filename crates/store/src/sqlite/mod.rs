@@ -43,6 +43,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/sqlite/0004_photos_notifications_jobs.sql"
         )),
+        M::up(include_str!(
+            "../../migrations/sqlite/0005_merged_cases.sql"
+        )),
     ])
 }
 

@@ -1475,7 +1475,96 @@ async fn admins_edit_categories_and_the_calendar(db: &TestDb) {
     );
 }
 
+async fn a_duplicate_is_merged_into_the_case_it_repeats(db: &TestDb) {
+    let w = world(db).await;
+    let (_, first) = w.report("shopkeeper", "m-1").await;
+    let (_, second) = w.report("worker", "m-2").await;
+    let (a, b) = (
+        first["id"].as_i64().unwrap(),
+        second["id"].as_i64().unwrap(),
+    );
+    let merge = |into: Value| json!({"action": "merge", "note": "同一个井盖", "merge_into": into});
+    for (into, why) in [
+        (Value::Null, "no target"),
+        (json!(b.to_string()), "itself"),
+        (json!("no-such-code"), "unknown"),
+    ] {
+        let (s, e) = w
+            .call(
+                Some("leader"),
+                Method::POST,
+                &format!("/api/v1/cases/{b}/actions"),
+                Some(merge(into)),
+                &[],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {e}");
+        assert_eq!(e["error"]["field"], "merge_into", "{why}");
+    }
+    let (s, _) = w
+        .call(
+            Some("worker"),
+            Method::POST,
+            &format!("/api/v1/cases/{b}/actions"),
+            Some(merge(first["public_code"].clone())),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "grid workers do not merge");
+    let merged = w
+        .act("leader", b, "merge", merge(first["public_code"].clone()))
+        .await;
+    assert_eq!(merged["state"], "merged");
+    assert_eq!(merged["merged_into"], a);
+    assert!(
+        merged["actions"].as_array().unwrap().is_empty(),
+        "nothing more to do"
+    );
+    assert_eq!(merged["overall"]["due_zh"], "已办结");
+    // Its reporter is told, and its public page leads to the one that goes on.
+    assert!(
+        w.inbox("worker")
+            .await
+            .iter()
+            .any(|m| m["kind"] == "merged")
+    );
+    let (_, public) = w
+        .call(
+            None,
+            Method::GET,
+            &format!(
+                "/api/v1/public/cases/{}",
+                merged["public_code"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(public["merged_into"], first["public_code"]);
+    // It is no longer offered as a likely duplicate; the first one is.
+    let (_, near) = w
+        .call(
+            Some("worker"),
+            Method::GET,
+            &format!(
+                "/api/v1/cases/nearby?category=0103&lat={}&lon={}",
+                w.drain.0, w.drain.1
+            ),
+            None,
+            &[],
+        )
+        .await;
+    let codes: Vec<&Value> = near
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["public_code"])
+        .collect();
+    assert_eq!(codes, vec![&first["public_code"]]);
+}
+
 both_backends!(
+    a_duplicate_is_merged_into_the_case_it_repeats,
     admins_edit_categories_and_the_calendar,
     photos_are_checked_by_content,
     the_sweeper_reminds_and_escalates_once,
