@@ -25,6 +25,8 @@ use crate::inbox::{Audience, Kind, holders_of_level, holders_of_step};
 pub const SWEEP_KIND: &str = "sweep";
 /// How often the sweeper runs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How long an upload may wait for the report or action that names it.
+pub const ORPHAN_PHOTO_AGE: Duration = Duration::from_secs(24 * 3600);
 const SWEEP_LEASE: Duration = Duration::from_secs(300);
 const DELIVERY_LEASE: Duration = Duration::from_secs(60);
 const DELIVERIES_PER_ROUND: i64 = 20;
@@ -32,6 +34,8 @@ const DELIVERIES_PER_ROUND: i64 = 20;
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
+    /// Uploads never attached to a report or action, removed after a day.
+    pub orphan_photos: u64,
     pub cases: usize,
     pub reminders: usize,
     pub overdue: usize,
@@ -154,7 +158,13 @@ impl App {
         let reference = self.reference().await?;
         let cal = &reference.calendar;
         let now = self.now();
-        let mut report = SweepReport::default();
+        let mut report = SweepReport {
+            orphan_photos: self
+                .store
+                .delete_orphan_photos(now - ORPHAN_PHOTO_AGE)
+                .await?,
+            ..SweepReport::default()
+        };
         for case in self.store.sweepable_cases().await? {
             report.cases += 1;
             let Some(category) = reference

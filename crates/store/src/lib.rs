@@ -333,6 +333,8 @@ pub trait Store: Send + Sync + 'static {
     /// `(bytes, thumbnail)`.
     async fn photo_bytes(&self, id: Id) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>>;
     async fn case_photos(&self, case_id: Id) -> StoreResult<Vec<PhotoMeta>>;
+    /// Deletes uploads never attached, older than `before`; how many.
+    async fn delete_orphan_photos(&self, before: Timestamp) -> StoreResult<u64>;
 
     // ---- The inbox.
 

@@ -540,6 +540,9 @@ pub const CASE_PHOTOS: &str = concat!(
     photo_columns!(),
     " FROM photos WHERE case_id = $1 ORDER BY id"
 );
+/// Uploads never attached to a report or action, older than $1.
+pub const DELETE_ORPHAN_PHOTOS: &str =
+    "DELETE FROM photos WHERE case_id IS NULL AND uploaded_at < $1";
 /// Attaches an unattached photo of the uploader ($4) to a timeline entry.
 pub const ATTACH_PHOTO: &str = "\
     UPDATE photos SET case_id = $1, event_id = $2 \

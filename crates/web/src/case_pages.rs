@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/c/{code}", get(public))
         .route("/inbox", get(inbox))
+        .route("/kpis", get(kpis))
         .route("/inbox/read", axum::routing::post(inbox_read))
 }
 
@@ -615,4 +616,84 @@ async fn inbox_read(
         Ok(_) => Redirect::to("/inbox").into_response(),
         Err(e) => fail(lang, &s, &e),
     }
+}
+
+struct KpiLine {
+    group: String,
+    cases: u64,
+    small: bool,
+    /// Rates as "93% (28/30)", then mean hours.
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "kpis.html")]
+struct KpiPage {
+    t: &'static Texts,
+    nav: Nav,
+    by: &'static str,
+    by_label: &'static str,
+    groupings: Vec<(&'static str, &'static str)>,
+    rows: Vec<KpiLine>,
+}
+
+fn rate(r: wangge_core::kpi::Rate) -> String {
+    match r.value() {
+        Some(v) => format!("{:.0}% ({}/{})", v * 100.0, r.hits, r.of),
+        None => "—".into(),
+    }
+}
+
+/// KPIs of the cases the viewer may see, by grid, community, department or
+/// grid worker, each rate with its sample.
+async fn kpis(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    use wangge_app::cases::KpiGroup;
+    let t = texts(lang);
+    let groupings = [
+        ("grid", t.by_grid, KpiGroup::Grid),
+        ("community", t.by_community, KpiGroup::Community),
+        ("department", t.by_department, KpiGroup::Department),
+        ("worker", t.by_worker, KpiGroup::Worker),
+    ];
+    let wanted = q.get("by").map(String::as_str).unwrap_or("grid");
+    let (by, by_label, group) = groupings
+        .iter()
+        .find(|(k, _, _)| *k == wanted)
+        .map(|(k, l, g)| (*k, *l, *g))
+        .unwrap_or(groupings[0].clone());
+    let rows = match state.app.kpis(&s.actor, group).await {
+        Ok(r) => r,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    render(&KpiPage {
+        t,
+        nav: Nav::of(Some(&s)),
+        by,
+        by_label,
+        groupings: groupings.iter().map(|(k, l, _)| (*k, *l)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| KpiLine {
+                cells: vec![
+                    rate(r.kpis.on_time_acceptance),
+                    rate(r.kpis.on_time_dispatch),
+                    rate(r.kpis.on_time_closure),
+                    rate(r.kpis.rework),
+                    rate(r.kpis.accurate_dispatch),
+                    r.kpis
+                        .mean_handling_hours
+                        .map(|h| format!("{h:.1}"))
+                        .unwrap_or_else(|| "—".into()),
+                ],
+                group: r.group,
+                cases: r.kpis.cases,
+                small: r.kpis.small_sample,
+            })
+            .collect(),
+    })
 }

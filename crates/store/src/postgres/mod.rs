@@ -756,6 +756,14 @@ impl Store for PgStore {
         work::case_photos(&self.pool, case_id).await
     }
 
+    async fn delete_orphan_photos(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(sqlx::query(sql::DELETE_ORPHAN_PHOTOS)
+            .bind(wangge_core::time::to_micros(before))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     async fn notifications(
         &self,
         user_id: Id,

@@ -920,6 +920,14 @@ impl Store for SqliteStore {
         self.read(move |c| work::case_photos(c, case_id)).await
     }
 
+    async fn delete_orphan_photos(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |c| {
+            Ok(c.prepare_cached(sql::DELETE_ORPHAN_PHOTOS)?
+                .execute([wangge_core::time::to_micros(before)])? as u64)
+        })
+        .await
+    }
+
     async fn notifications(
         &self,
         user_id: Id,

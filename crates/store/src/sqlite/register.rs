@@ -774,6 +774,7 @@ mod tests {
             sql::START_PAUSE,
             sql::END_PAUSE,
             sql::SWEEPABLE_CASES,
+            sql::DELETE_ORPHAN_PHOTOS,
             sql::UPSERT_CALENDAR_DAY,
             sql::DELETE_CALENDAR_DAY,
             sql::UPDATE_CATEGORY,

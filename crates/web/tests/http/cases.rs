@@ -511,6 +511,13 @@ async fn the_storm_drain_is_replaced_and_rated(db: &TestDb) {
     assert_eq!(roads["on_time_closure"], json!({"hits": 1, "of": 1}));
     assert_eq!(roads["accurate_dispatch"], json!({"hits": 1, "of": 1}));
     assert_eq!(roads["small_sample"], true);
+    let (s, html) = page(&w, Some("secretary"), "/kpis?by=department").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("市政道路") && html.contains("100% (1/1)"),
+        "{html}"
+    );
+    assert!(html.contains("样本少"), "small samples are flagged");
     // Per grid worker: she reported it on her rounds.
     let (s, rows) = w
         .call(
@@ -1124,6 +1131,21 @@ async fn the_sweeper_reminds_and_escalates_once(db: &TestDb) {
     );
     // The worker who reported it was never paged about acceptance.
     assert!(messages(&w, "worker").await.is_empty());
+    // An upload never attached to anything is gone after a day.
+    let orphan = w.app.store().insert_photo(wangge_store::NewPhoto {
+        uploaded_by: user_id(&w, "worker").await,
+        at: "2026-11-30T02:20:00Z".parse().unwrap(),
+        content_type: "image/jpeg".into(),
+        width: 1,
+        height: 1,
+        bytes: vec![1],
+        thumbnail: vec![1],
+    });
+    let orphan = orphan.await.unwrap();
+    w.clock.set("2026-12-01T02:21:00Z".parse().unwrap());
+    let r = w.app.run_due_jobs("node-a").await.unwrap();
+    assert_eq!(r.sweep.orphan_photos, 1);
+    assert!(w.app.store().photo_meta(orphan).await.unwrap().is_none());
 }
 
 /// A receiver of webhooks: every request's headers and body.
