@@ -665,7 +665,7 @@ async fn kpis(
         .iter()
         .find(|(k, _, _)| *k == wanted)
         .map(|(k, l, g)| (*k, *l, *g))
-        .unwrap_or(groupings[0].clone());
+        .unwrap_or(groupings[0]);
     let rows = match state.app.kpis(&s.actor, group).await {
         Ok(r) => r,
         Err(e) => return fail(lang, &s, &e),
