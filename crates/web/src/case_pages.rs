@@ -51,7 +51,7 @@ fn photo_body_limit() -> axum::extract::DefaultBodyLimit {
 }
 
 /// An instant as a person in China reads it.
-fn local(ts: Timestamp) -> String {
+pub(crate) fn local(ts: Timestamp) -> String {
     CHINA.to_datetime(ts).strftime("%Y-%m-%d %H:%M").to_string()
 }
 

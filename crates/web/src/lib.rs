@@ -2,6 +2,7 @@
 //! with its OpenAPI document, and `/healthz`. Handlers parse, call
 //! [`wangge_app::App`], and render; rules live below this crate.
 
+mod admin_pages;
 pub mod api;
 pub mod api_cases;
 pub mod api_register;
@@ -49,6 +50,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_register::routes())
         .merge(api_cases::routes())
         .merge(api_work::routes())
+        .merge(admin_pages::routes())
         .merge(pages::routes())
         .merge(register_pages::routes())
         .merge(case_pages::routes())

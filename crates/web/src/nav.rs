@@ -8,6 +8,8 @@ pub struct Nav {
     pub user: Option<String>,
     pub csrf: String,
     pub must_change_password: bool,
+    /// Shows the administration link.
+    pub admin: bool,
 }
 
 impl Nav {
@@ -17,6 +19,7 @@ impl Nav {
                 user: Some(s.user.display_name.clone()),
                 csrf: s.csrf_token.clone(),
                 must_change_password: s.user.must_change_password,
+                admin: s.actor.role == wangge_core::policy::Role::Admin,
             },
             None => Self::default(),
         }

@@ -1585,7 +1585,94 @@ async fn a_duplicate_is_merged_into_the_case_it_repeats(db: &TestDb) {
     assert_eq!(codes, vec![&first["public_code"]]);
 }
 
+async fn the_administration_pages(db: &TestDb) {
+    let w = world(db).await;
+    let (s, _) = page(&w, Some("secretary"), "/admin/categories").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, list) = page(&w, Some("admin"), "/admin/categories").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("雨水井盖") && list.contains(r#"href="/admin/categories/0103""#));
+    let (_, edit) = page(&w, Some("admin"), "/admin/categories/0103").await;
+    let csrf = csrf_of(&edit);
+    let mut fields = vec![
+        ("_csrf", csrf.as_str()),
+        ("name", "雨水井盖"),
+        ("department", "roads"),
+        ("overall_amount", "2"),
+        ("overall_unit", "working_days"),
+        ("handling_amount", "8"),
+        ("handling_unit", "working_hours"),
+        ("closure", "井盖已补齐"),
+        ("public", "1"),
+        ("active", "1"),
+    ];
+    let (s, _, to) = form(&w, "admin", "/admin/categories/0103", &fields).await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/admin/categories"))
+    );
+    let (_, cats) = w
+        .call(Some("worker"), Method::GET, "/api/v1/categories", None, &[])
+        .await;
+    let drain = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "0103")
+        .unwrap()
+        .clone();
+    assert_eq!(drain["limit"], json!({"unit": "working_days", "amount": 2}));
+    assert_eq!(
+        drain["steps"],
+        json!({"handling": {"unit": "working_hours", "amount": 8}})
+    );
+    fields[3] = ("overall_amount", "0");
+    let (s, again, _) = form(&w, "admin", "/admin/categories/0103", &fields).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("类别设置有误"), "{again}");
+    // The calendar: add a day, see it, remove it.
+    let add = [
+        ("_csrf", csrf.as_str()),
+        ("day", "2026-12-24"),
+        ("kind", "holiday"),
+        ("name", "社区活动日"),
+    ];
+    let (s, _, _) = form(&w, "admin", "/admin/calendar", &add).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, cal) = page(&w, Some("admin"), "/admin/calendar").await;
+    assert!(cal.contains("2026-12-24") && cal.contains("社区活动日"));
+    assert!(cal.contains("2026-10-01"), "the seeded national holidays");
+    let (s, _, _) = form(
+        &w,
+        "admin",
+        "/admin/calendar",
+        &[("_csrf", &csrf), ("remove", "2026-12-24")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, cal) = page(&w, Some("admin"), "/admin/calendar").await;
+    assert!(!cal.contains("社区活动日"));
+    // Webhooks: the secret is shown once, on adding.
+    let (s, added, _) = form(
+        &w,
+        "admin",
+        "/admin/webhooks",
+        &[
+            ("_csrf", &csrf),
+            ("name", "钉钉群"),
+            ("url", "https://example.org/robot"),
+            ("events", "case.closed"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(added.contains("只显示这一次") && added.contains("钉钉群"));
+    let (_, list) = page(&w, Some("admin"), "/admin/webhooks").await;
+    assert!(list.contains("钉钉群") && !list.contains("只显示这一次"));
+}
+
 both_backends!(
+    the_administration_pages,
     a_duplicate_is_merged_into_the_case_it_repeats,
     admins_edit_categories_and_the_calendar,
     photos_are_checked_by_content,
