@@ -120,6 +120,49 @@ pub struct ActForm {
     pub merge_into: Option<String>,
 }
 
+/// A case's record right after intake: what `INSERT_CASE` stores.
+fn reported_record(id: Id, new: NewCase) -> CaseRecord {
+    CaseRecord {
+        id,
+        public_code: new.public_code,
+        category_id: new.category_id,
+        source: new.source,
+        grid_id: new.grid_id,
+        lon: new.lon,
+        lat: new.lat,
+        address: new.address,
+        description: new.description,
+        urgency: new.urgency,
+        reporter_id: new.reporter_id,
+        reporter_name: new.reporter_name,
+        state: CaseState::Reported.as_str().into(),
+        pending: None,
+        level: Level::Grid.as_str().into(),
+        resume_to: None,
+        department_id: new.department_id,
+        reported_at: new.at,
+        clock_start: new.at,
+        step: Some(step_str(Step::Acceptance).into()),
+        step_started_at: Some(new.at),
+        extra_hours: 0,
+        rework_count: 0,
+        closed_at: None,
+        rating: None,
+        rating_comment: None,
+        answers: new.answers,
+        version: 1,
+        merged_into: None,
+    }
+}
+
+/// What belongs to a case besides its record, for showing it.
+struct CaseParts {
+    pauses: Vec<Pause>,
+    events: Vec<CaseEvent>,
+    photos: Vec<wangge_store::PhotoMeta>,
+    grid_name: Option<String>,
+}
+
 /// A clock as shown.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClockView {
@@ -505,12 +548,12 @@ impl App {
             return Err(AppError::InvalidFields(errors));
         }
         self.check_photos(actor, &form.photos).await?;
-        let grid_id = match point {
+        let (grid_id, grid_name) = match point {
             Some(p) => match self.locate(p, None).await? {
-                Located::Inside { grid } => Some(grid.grid.id),
-                Located::Outside => None,
+                Located::Inside { grid } => (Some(grid.grid.id), Some(grid.grid.name)),
+                Located::Outside => (None, None),
             },
-            None => None,
+            None => (None, None),
         };
         let source = form.source.clone().unwrap_or_else(|| {
             match actor.role {
@@ -566,6 +609,7 @@ impl App {
         let audit = AuditEntry::new(now, Some(actor.user_id), "case.report", "case").detail(
             json!({ "category": category.spec.code, "source": source, "grid_id": grid_id }),
         );
+        let kept = (new.clone(), event.clone());
         let id = match self
             .store
             .insert_case(new, event, Effects::default(), audit)
@@ -579,16 +623,29 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
-        if reference
-            .webhooks
-            .iter()
-            .any(|w| w.active && w.events.iter().any(|e| e == "*" || e == "case.reported"))
-            && let Some(case) = self.store.case(id).await?
-        {
-            let jobs = crate::webhooks::jobs_for(&reference, "case.reported", &case, now);
+        let (new, event) = kept;
+        let record = reported_record(id, new);
+        let jobs = crate::webhooks::jobs_for(&reference, "case.reported", &record, now);
+        if !jobs.is_empty() {
             self.store.enqueue_jobs(jobs).await?;
         }
-        Ok((self.case_view(actor, id).await?, true))
+        if !form.photos.is_empty() {
+            return Ok((self.case_view(actor, id).await?, true));
+        }
+        // Answer from what was just written, as the store holds it.
+        let standing = self.standing(actor, &record).await?;
+        let staff = standing.in_scope || standing.department;
+        let parts = CaseParts {
+            pauses: Vec::new(),
+            events: vec![event],
+            photos: Vec::new(),
+            grid_name,
+        };
+        Ok((
+            self.compose_case(record, parts, Some((actor, standing)), staff)
+                .await?,
+            true,
+        ))
     }
 
     async fn visible_case(
@@ -694,6 +751,38 @@ impl App {
         viewer: Option<(&Actor, Standing)>,
         staff: bool,
     ) -> Result<CaseView, AppError> {
+        let parts = CaseParts {
+            pauses: self
+                .store
+                .case_pauses(case.id)
+                .await?
+                .into_iter()
+                .map(|(from, to)| Pause { from, to })
+                .collect(),
+            events: self.store.case_events(case.id).await?,
+            photos: self.store.case_photos(case.id).await?,
+            grid_name: match case.grid_id {
+                Some(g) => self.store.grid(g).await?.map(|g| g.grid.name),
+                None => None,
+            },
+        };
+        self.compose_case(case, parts, viewer, staff).await
+    }
+
+    /// A case as shown, from its record and what belongs to it.
+    async fn compose_case(
+        &self,
+        case: CaseRecord,
+        parts: CaseParts,
+        viewer: Option<(&Actor, Standing)>,
+        staff: bool,
+    ) -> Result<CaseView, AppError> {
+        let CaseParts {
+            pauses,
+            events,
+            photos: photo_list,
+            grid_name,
+        } = parts;
         let reference = self.reference().await?;
         let category = reference
             .categories
@@ -706,13 +795,6 @@ impl App {
             .map(|d| (d.id, d.name.as_str()))
             .collect();
         let cal = &reference.calendar;
-        let pauses: Vec<Pause> = self
-            .store
-            .case_pauses(case.id)
-            .await?
-            .into_iter()
-            .map(|(from, to)| Pause { from, to })
-            .collect();
         let state = parse_state(&case.state)?;
         let done = matches!(
             state,
@@ -739,12 +821,8 @@ impl App {
                 .map(|l| self.clock(cal, l, start, &pauses, None)),
             _ => None,
         };
-        let grid_name = match case.grid_id {
-            Some(g) => self.store.grid(g).await?.map(|g| g.grid.name),
-            None => None,
-        };
         let mut photos: HashMap<Id, Vec<crate::photos::PhotoRef>> = HashMap::new();
-        for p in self.store.case_photos(case.id).await? {
+        for p in photo_list {
             if let Some(event) = p.event_id {
                 photos.entry(event).or_default().push(if viewer.is_some() {
                     crate::photos::PhotoRef::staff(&p)
@@ -753,10 +831,7 @@ impl App {
                 });
             }
         }
-        let timeline = self
-            .store
-            .case_events(case.id)
-            .await?
+        let timeline = events
             .into_iter()
             .filter(|e| staff || e.visibility == "public")
             .map(|e| TimelineEntry {

@@ -660,6 +660,7 @@ async fn idempotency_scope_and_refusals(db: &TestDb) {
     let (again, b) = w.report("worker", "same-key").await;
     assert_eq!((first, again), (StatusCode::CREATED, StatusCode::OK));
     assert_eq!(a["id"], b["id"], "one case for one key");
+    assert_eq!(a, b, "the answer at intake is the case as stored");
     let (s, mine) = w
         .call(Some("worker"), Method::GET, "/api/v1/cases", None, &[])
         .await;
