@@ -20,7 +20,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use wangge_core::org::Id;
 use wangge_core::policy::{Actor, AssignedAt, Role};
-use wangge_store::{AuditEntry, NewSession, NewUser, ScopeKind, UserRecord};
+use wangge_store::{AuditEntry, NewSession, NewUser, ScopeKind, SessionRecord, UserRecord};
 
 use crate::App;
 use crate::error::AppError;
@@ -46,6 +46,9 @@ impl Default for AuthConfig {
 
 /// Shortest password a person may choose.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// How long a node trusts a session it read without reading it again.
+pub const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     Argon2::default()
@@ -226,7 +229,11 @@ impl App {
                     csrf_token: csrf_token.clone(),
                     at: now,
                 },
-                previous.map(token_hash),
+                previous.map(|p| {
+                    let hash = token_hash(p);
+                    self.forget_session(&hash);
+                    hash
+                }),
                 AuditEntry::new(now, Some(user.id), "user.login", "user").record(user.id),
             )
             .await?;
@@ -238,19 +245,40 @@ impl App {
     }
 
     /// The session a token opens, if it is live; idle sessions end here.
+    ///
+    /// A session read from the store is remembered for
+    /// [`SESSION_CACHE_TTL`]: logging out, disabling a user or changing a
+    /// password forgets it on this node at once, and other app nodes stop
+    /// honouring it within that time.
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
         let hash = token_hash(token);
-        let Some(s) = self.store.session(&hash).await? else {
-            return Err(AppError::Unauthenticated);
+        let cached = self.sessions.read().ok().and_then(|c| {
+            c.get(&hash)
+                .filter(|(at, _)| at.elapsed() < SESSION_CACHE_TTL)
+                .map(|(_, s)| s.clone())
+        });
+        let mut s = match cached {
+            Some(s) => s,
+            None => {
+                let Some(s) = self.store.session(&hash).await? else {
+                    self.forget_session(&hash);
+                    return Err(AppError::Unauthenticated);
+                };
+                self.remember_session(&hash, &s);
+                s
+            }
         };
         let now = self.now();
         if s.user.disabled || now.duration_since(s.last_seen) > self.auth.idle_timeout {
+            self.forget_session(&hash);
             self.store.delete_session(&hash, None).await?;
             return Err(AppError::Unauthenticated);
         }
         // Record activity at most once a minute, to spare the writer.
         if now.duration_since(s.last_seen) > SignedDuration::from_mins(1) {
             self.store.touch_session(&hash, now).await?;
+            s.last_seen = now;
+            self.remember_session(&hash, &s);
         }
         let (actor, user) = actor_of(&s.user)?;
         Ok(Session {
@@ -261,6 +289,28 @@ impl App {
         })
     }
 
+    fn remember_session(&self, hash: &[u8], s: &SessionRecord) {
+        if let Ok(mut cache) = self.sessions.write() {
+            if cache.len() >= crate::CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(hash.to_vec(), (std::time::Instant::now(), s.clone()));
+        }
+    }
+
+    fn forget_session(&self, hash: &[u8]) {
+        if let Ok(mut cache) = self.sessions.write() {
+            cache.remove(hash);
+        }
+    }
+
+    /// Forgets every cached session of a user (disabled, new password).
+    fn forget_sessions_of(&self, user_id: Id) {
+        if let Ok(mut cache) = self.sessions.write() {
+            cache.retain(|_, (_, s)| s.user.id != user_id);
+        }
+    }
+
     pub async fn logout(&self, session: &Session) -> Result<(), AppError> {
         let audit = AuditEntry::new(
             self.now(),
@@ -269,6 +319,7 @@ impl App {
             "user",
         )
         .record(session.actor.user_id);
+        self.forget_session(&session.token_hash);
         Ok(self
             .store
             .delete_session(&session.token_hash, Some(audit))
@@ -295,10 +346,11 @@ impl App {
         check_new_password(new)?;
         let audit = AuditEntry::new(self.now(), Some(user.id), "user.password_changed", "user")
             .record(user.id);
-        Ok(self
-            .store
+        self.store
             .set_password(user.id, hash_password(new)?, false, audit)
-            .await?)
+            .await?;
+        self.forget_sessions_of(user.id);
+        Ok(())
     }
 
     /// Creates a user with a one-time password, which is returned once.
@@ -372,6 +424,7 @@ impl App {
         self.store
             .set_password(user.id, hash_password(&password)?, true, audit)
             .await?;
+        self.forget_sessions_of(user.id);
         Ok(password)
     }
 
@@ -388,7 +441,9 @@ impl App {
             "user.enable"
         };
         let audit = AuditEntry::new(self.now(), by, action, "user").record(user.id);
-        Ok(self.store.set_disabled(user.id, disabled, audit).await?)
+        self.store.set_disabled(user.id, disabled, audit).await?;
+        self.forget_sessions_of(user.id);
+        Ok(())
     }
 
     pub async fn list_users(&self) -> Result<Vec<(UserView, bool, Option<Timestamp>)>, AppError> {

@@ -412,7 +412,6 @@ impl App {
         let units = register_scope(actor, RegisterAction::Read).units;
         let in_scope = match case.grid_id {
             Some(g) if !units.is_empty() => self
-                .store
                 .grids_in_units(&units.grids, &units.communities, &units.streets)
                 .await?
                 .contains(&g),
@@ -464,17 +463,16 @@ impl App {
         offer_duplicates: bool,
     ) -> Result<(CaseView, bool), AppError> {
         let request_hash = Sha256::digest(serde_json::to_vec(form).unwrap_or_default()).to_vec();
-        if let Some(key) = idempotency_key
-            && let Some((id, hash)) = self.store.case_by_idempotency(actor.user_id, key).await?
+        // A retry is usually found by the unique key when inserting; look
+        // first only where a retry would otherwise be refused before that
+        // (its photos are attached already, or it would be offered itself
+        // as a duplicate).
+        let look_first = offer_duplicates || !form.photos.is_empty();
+        if look_first
+            && let Some(key) = idempotency_key
+            && let Some(done) = self.filed_before(actor, key, &request_hash).await?
         {
-            if hash.as_deref() != Some(request_hash.as_slice()) {
-                return Err(AppError::invalid(
-                    "idempotency_key",
-                    "this Idempotency-Key was used for a different request",
-                    "该 Idempotency-Key 已用于另一个不同的请求",
-                ));
-            }
-            return Ok((self.case_view(actor, id).await?, false));
+            return Ok((done, false));
         }
         if offer_duplicates
             && let (Some(lat), Some(lon)) = (form.lat, form.lon)
@@ -545,6 +543,12 @@ impl App {
             ));
         }
         if !errors.is_empty() {
+            // A key already used says more than the fields of this body.
+            if let Some(key) = idempotency_key
+                && let Some(done) = self.filed_before(actor, key, &request_hash).await?
+            {
+                return Ok((done, false));
+            }
             return Err(AppError::InvalidFields(errors));
         }
         self.check_photos(actor, &form.photos).await?;
@@ -592,7 +596,7 @@ impl App {
             at: now,
             answers: serde_json::to_string(&form.answers).unwrap_or_else(|_| "{}".into()),
             idempotency_key: idempotency_key.map(str::to_owned),
-            request_hash: Some(request_hash),
+            request_hash: Some(request_hash.clone()),
         };
         let event = CaseEvent {
             at: now,
@@ -616,10 +620,14 @@ impl App {
             .await
         {
             Ok(id) => id,
-            // Two retries raced: the other one won.
-            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                return Box::pin(self.report_case_checked(actor, form, idempotency_key, false))
-                    .await;
+            // A retry, or two retries racing: the first one filed it.
+            Err(StoreError::Conflict(m)) => {
+                if let Some(key) = idempotency_key
+                    && let Some(done) = self.filed_before(actor, key, &request_hash).await?
+                {
+                    return Ok((done, false));
+                }
+                return Err(AppError::Conflict(m));
             }
             Err(e) => return Err(e.into()),
         };
@@ -646,6 +654,27 @@ impl App {
                 .await?,
             true,
         ))
+    }
+
+    /// The case an idempotency key filed, if any: refused when the key
+    /// came with another request.
+    async fn filed_before(
+        &self,
+        actor: &Actor,
+        key: &str,
+        request_hash: &[u8],
+    ) -> Result<Option<CaseView>, AppError> {
+        let Some((id, hash)) = self.store.case_by_idempotency(actor.user_id, key).await? else {
+            return Ok(None);
+        };
+        if hash.as_deref() != Some(request_hash) {
+            return Err(AppError::invalid(
+                "idempotency_key",
+                "this Idempotency-Key was used for a different request",
+                "该 Idempotency-Key 已用于另一个不同的请求",
+            ));
+        }
+        Ok(Some(self.case_view(actor, id).await?))
     }
 
     async fn visible_case(
@@ -910,9 +939,9 @@ impl App {
         let grid_ids = if units.is_empty() {
             Vec::new()
         } else {
-            self.store
-                .grids_in_units(&units.grids, &units.communities, &units.streets)
+            self.grids_in_units(&units.grids, &units.communities, &units.streets)
                 .await?
+                .to_vec()
         };
         let records = self
             .store
@@ -1291,9 +1320,9 @@ impl App {
         let grid_ids = if units.is_empty() {
             Vec::new()
         } else {
-            self.store
-                .grids_in_units(&units.grids, &units.communities, &units.streets)
+            self.grids_in_units(&units.grids, &units.communities, &units.streets)
                 .await?
+                .to_vec()
         };
         let cases = self
             .store

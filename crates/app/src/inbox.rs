@@ -258,8 +258,8 @@ impl App {
                 ScopeKind::Community if *id == community => return Ok(true),
                 ScopeKind::Street => {
                     if !street_grids.contains_key(id) {
-                        let grids = self.store.grids_in_units(&[], &[], &[*id]).await?;
-                        street_grids.insert(*id, grids);
+                        let grids = self.grids_in_units(&[], &[], &[*id]).await?;
+                        street_grids.insert(*id, grids.to_vec());
                     }
                     if street_grids.get(id).is_some_and(|g| g.contains(&grid)) {
                         return Ok(true);

@@ -18,11 +18,13 @@ pub mod register;
 pub mod settings;
 pub mod webhooks;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use wangge_core::org::Id;
 use wangge_core::time;
 use wangge_geo::GridIndex;
 use wangge_store::{Backend, Store};
@@ -80,7 +82,16 @@ pub struct App {
     /// Categories, departments and calendar, briefly cached (`cases::reference`).
     reference: RwLock<Option<(std::time::Instant, Arc<cases::Reference>)>>,
     photo_limits: RwLock<wangge_media::PhotoLimits>,
+    /// Grids lying in sets of org units, until the boundaries change.
+    scope_grids: RwLock<HashMap<ScopeKey, Arc<Vec<Id>>>>,
+    /// Sessions read within the last few seconds (`auth::SESSION_CACHE_TTL`).
+    sessions: RwLock<HashMap<Vec<u8>, (std::time::Instant, wangge_store::SessionRecord)>>,
 }
+
+/// Grids, communities and streets, in that order.
+type ScopeKey = (Vec<Id>, Vec<Id>, Vec<Id>);
+/// Bound on either cache's entries; past it, the cache starts over.
+pub(crate) const CACHE_LIMIT: usize = 10_000;
 
 impl App {
     /// Builds the app and its grid index from the store.
@@ -107,6 +118,8 @@ impl App {
             index_revision: AtomicI64::new(-1),
             reference: RwLock::new(None),
             photo_limits: RwLock::new(wangge_media::PhotoLimits::default()),
+            scope_grids: RwLock::new(HashMap::new()),
+            sessions: RwLock::new(HashMap::new()),
         });
         app.refresh_index().await?;
         app.seed_reference_data().await?;
@@ -157,7 +170,38 @@ impl App {
             Err(poisoned) => *poisoned.into_inner() = index,
         }
         self.index_revision.store(revision, Ordering::Release);
+        if let Ok(mut cache) = self.scope_grids.write() {
+            cache.clear();
+        }
         Ok(())
+    }
+
+    /// The grids lying in any of the given grids, communities or streets;
+    /// remembered until the boundaries change.
+    pub(crate) async fn grids_in_units(
+        &self,
+        grids: &[Id],
+        communities: &[Id],
+        streets: &[Id],
+    ) -> Result<Arc<Vec<Id>>, AppError> {
+        let key: ScopeKey = (grids.to_vec(), communities.to_vec(), streets.to_vec());
+        if let Ok(cache) = self.scope_grids.read()
+            && let Some(found) = cache.get(&key)
+        {
+            return Ok(found.clone());
+        }
+        let found = Arc::new(
+            self.store
+                .grids_in_units(grids, communities, streets)
+                .await?,
+        );
+        if let Ok(mut cache) = self.scope_grids.write() {
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(key, found.clone());
+        }
+        Ok(found)
     }
 
     /// Rebuilds the index if another node changed boundaries since.

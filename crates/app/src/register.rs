@@ -132,13 +132,13 @@ impl App {
         let grid_ids = if scope.is_nothing() {
             Vec::new()
         } else {
-            self.store
-                .grids_in_units(
-                    &scope.units.grids,
-                    &scope.units.communities,
-                    &scope.units.streets,
-                )
-                .await?
+            self.grids_in_units(
+                &scope.units.grids,
+                &scope.units.communities,
+                &scope.units.streets,
+            )
+            .await?
+            .to_vec()
         };
         Ok(ScopeFilter {
             grid_ids,

@@ -963,6 +963,35 @@ async fn sessions_cookies_csrf_and_bearer(db: &TestDb) {
         StatusCode::UNAUTHORIZED
     );
 
+    // Disabling a user ends her live sessions at once, though they were
+    // just read (and remembered) a moment ago.
+    let live = login(&w, "worker", &password, &[]).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live = format!("Bearer {live}");
+    let me = |auth: String| {
+        let router = w.router.clone();
+        async move {
+            call(
+                &router,
+                Method::GET,
+                "/api/v1/auth/me",
+                &[("authorization", &auth)],
+                None,
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(me(live.clone()).await, StatusCode::OK);
+    w.app.set_user_disabled(None, "worker", true).await.unwrap();
+    assert_eq!(me(live.clone()).await, StatusCode::UNAUTHORIZED);
+    w.app
+        .set_user_disabled(None, "worker", false)
+        .await
+        .unwrap();
+
     // Logout ends the session.
     let fresh = login(&w, "worker", &password, &[]).await.json()["token"]
         .as_str()
