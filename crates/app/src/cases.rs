@@ -29,7 +29,6 @@ use wangge_store::{
 
 use crate::App;
 use crate::error::{AppError, Resource};
-use crate::grids::Located;
 use crate::privacy::random_bytes;
 use crate::register::Page;
 
@@ -118,6 +117,19 @@ pub struct ActForm {
     /// With a merge: the case this one repeats, by id or public code.
     #[serde(default)]
     pub merge_into: Option<String>,
+}
+
+/// A new case's public code: the second it was filed (5 bytes) and 7
+/// random bytes, in URL-safe base64 (16 characters). Unguessable (56
+/// random bits), and in time order, so that new codes land at the end of
+/// their index instead of on a random page of it at every insert.
+pub(crate) fn public_code(at: Timestamp) -> Result<String, AppError> {
+    let secs = at.as_second().to_be_bytes();
+    let random = random_bytes::<7>().map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut raw = [0u8; 12];
+    raw[..5].copy_from_slice(&secs[3..]);
+    raw[5..].copy_from_slice(&random);
+    Ok(URL_SAFE_NO_PAD.encode(raw))
 }
 
 /// A case's record right after intake: what `INSERT_CASE` stores.
@@ -553,9 +565,9 @@ impl App {
         }
         self.check_photos(actor, &form.photos).await?;
         let (grid_id, grid_name) = match point {
-            Some(p) => match self.locate(p, None).await? {
-                Located::Inside { grid } => (Some(grid.grid.id), Some(grid.grid.name)),
-                Located::Outside => (None, None),
+            Some(p) => match self.locate_named(p).await? {
+                Some((id, name)) => (Some(id), Some(name)),
+                None => (None, None),
             },
             None => (None, None),
         };
@@ -578,8 +590,7 @@ impl App {
             ));
         }
         let now = self.now();
-        let code = URL_SAFE_NO_PAD
-            .encode(random_bytes::<9>().map_err(|e| AppError::Internal(e.to_string()))?);
+        let code = public_code(now)?;
         let new = NewCase {
             public_code: code,
             category_id: category.id,

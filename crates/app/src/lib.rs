@@ -84,6 +84,8 @@ pub struct App {
     photo_limits: RwLock<wangge_media::PhotoLimits>,
     /// Grids lying in sets of org units, until the boundaries change.
     scope_grids: RwLock<HashMap<ScopeKey, Arc<Vec<Id>>>>,
+    /// Grid names by id, until the boundaries change (intake names the grid).
+    grid_names: RwLock<HashMap<Id, String>>,
     /// Sessions read within the last few seconds (`auth::SESSION_CACHE_TTL`).
     sessions: RwLock<HashMap<Vec<u8>, (std::time::Instant, wangge_store::SessionRecord)>>,
 }
@@ -119,6 +121,7 @@ impl App {
             reference: RwLock::new(None),
             photo_limits: RwLock::new(wangge_media::PhotoLimits::default()),
             scope_grids: RwLock::new(HashMap::new()),
+            grid_names: RwLock::new(HashMap::new()),
             sessions: RwLock::new(HashMap::new()),
         });
         app.refresh_index().await?;
@@ -173,7 +176,37 @@ impl App {
         if let Ok(mut cache) = self.scope_grids.write() {
             cache.clear();
         }
+        if let Ok(mut cache) = self.grid_names.write() {
+            cache.clear();
+        }
         Ok(())
+    }
+
+    /// The grid holding a point now, with its name: intake's lookup, from
+    /// memory once the grid was seen.
+    pub(crate) async fn locate_named(
+        &self,
+        point: wangge_core::GeoPoint,
+    ) -> Result<Option<(Id, String)>, AppError> {
+        let Some(id) = self.index().locate(point, self.now()) else {
+            return Ok(None);
+        };
+        if let Ok(names) = self.grid_names.read()
+            && let Some(name) = names.get(&id)
+        {
+            return Ok(Some((id, name.clone())));
+        }
+        let Some(grid) = self.store.grid(id).await? else {
+            // The index is a moment behind a concurrent change.
+            return Ok(None);
+        };
+        if let Ok(mut names) = self.grid_names.write() {
+            if names.len() >= CACHE_LIMIT {
+                names.clear();
+            }
+            names.insert(id, grid.grid.name.clone());
+        }
+        Ok(Some((id, grid.grid.name)))
     }
 
     /// The grids lying in any of the given grids, communities or streets;

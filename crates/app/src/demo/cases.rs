@@ -13,7 +13,6 @@ use wangge_store::{AuditEntry, CaseEvent, Effects, NewCase};
 use crate::App;
 use crate::cases::{ActForm, record_action};
 use crate::error::AppError;
-use crate::privacy::random_bytes;
 
 /// Category code, description, weight.
 const KINDS: &[(&str, &str, u64)] = &[
@@ -206,10 +205,7 @@ impl App {
             }
             let by_resident = mix(key ^ 3).is_multiple_of(5);
             let reporter = if by_resident { resident } else { worker };
-            let public_code = base64::Engine::encode(
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-                random_bytes::<9>().map_err(|e| AppError::Internal(e.to_string()))?,
-            );
+            let public_code = crate::cases::public_code(at)?;
             let department_id = category.department_id.or(roads);
             let id = self
                 .store

@@ -7,7 +7,8 @@
 //! default), SQLite committing once per request, the raw group-commit
 //! insert of the same rows with no HTTP and no rules (the ceiling), and the
 //! same HTTP workload on PostgreSQL. Run through `bench/case-intake`.
-//! Environment: `WANGGE_BENCH_PG_URL`, `WANGGE_BENCH_CASES` (default 20000).
+//! Environment: `WANGGE_BENCH_PG_URL`, `WANGGE_BENCH_CASES` (default 60000;
+//! a twentieth of it warms up first, untimed).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -23,6 +24,11 @@ use wangge_core::policy::Role;
 use wangge_store::postgres::PgStore;
 use wangge_store::sqlite::SqliteStore;
 use wangge_store::{AuditEntry, CaseEvent, NewCase, ScopeKind, Store};
+
+/// The allocator the `wangge` binary uses, so that the server measured here
+/// allocates as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CONNECTIONS: usize = 64;
 
@@ -234,7 +240,7 @@ async fn main() {
     let total: usize = std::env::var("WANGGE_BENCH_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(60_000);
     let url = std::env::var("WANGGE_BENCH_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     println!(
@@ -247,6 +253,8 @@ async fn main() {
             .expect("sqlite"),
     );
     let target = start(group.clone()).await;
+    // Warm up (connections, caches, the database file's first pages).
+    http_rate(&target, total / 20, "w").await;
     let grouped = http_rate(&target, total, "g").await;
     println!(
         "{:<48} {:>9.0} cases/s",
