@@ -57,6 +57,9 @@ pub struct Reference {
     pub departments: Vec<wangge_store::Department>,
     pub calendar: WorkingCalendar,
     pub webhooks: Vec<wangge_store::Webhook>,
+    pub routing: Vec<wangge_core::routing::RoutingRule>,
+    /// Communities as routing rules name them.
+    pub communities: Vec<wangge_core::org::CommunitySummary>,
 }
 
 /// A case as reported.
@@ -389,6 +392,8 @@ impl App {
             departments: self.store.departments().await?,
             calendar: self.calendar().await?,
             webhooks: self.store.webhooks().await?,
+            routing: self.store.routing_rules().await?,
+            communities: self.store.list_communities().await?,
         });
         if let Ok(mut slot) = self.reference.write() {
             *slot = Some((std::time::Instant::now(), fresh.clone()));
@@ -564,13 +569,29 @@ impl App {
             return Err(AppError::InvalidFields(errors));
         }
         self.check_photos(actor, &form.photos).await?;
-        let (grid_id, grid_name) = match point {
+        let (grid_id, grid_name, community_id) = match point {
             Some(p) => match self.locate_named(p).await? {
-                Some((id, name)) => (Some(id), Some(name)),
-                None => (None, None),
+                Some((id, name, community)) => (Some(id), Some(name), Some(community)),
+                None => (None, None, None),
             },
-            None => (None, None),
+            None => (None, None, None),
         };
+        let place = wangge_core::routing::Place {
+            community_id,
+            street_id: community_id.and_then(|c| {
+                reference
+                    .communities
+                    .iter()
+                    .find(|x| x.community.id == c)
+                    .map(|x| x.community.street_id)
+            }),
+        };
+        let department_id = wangge_core::routing::route(
+            &reference.routing,
+            &category.spec.code,
+            place,
+            category.department_id,
+        );
         let source = form.source.clone().unwrap_or_else(|| {
             match actor.role {
                 Role::Resident => "resident",
@@ -603,7 +624,7 @@ impl App {
             urgency: form.urgency.clone(),
             reporter_id: Some(actor.user_id),
             reporter_name: form.caller_name.clone().filter(|n| !n.trim().is_empty()),
-            department_id: category.department_id,
+            department_id,
             at: now,
             answers: serde_json::to_string(&form.answers).unwrap_or_else(|_| "{}".into()),
             idempotency_key: idempotency_key.map(str::to_owned),

@@ -84,8 +84,9 @@ pub struct App {
     photo_limits: RwLock<wangge_media::PhotoLimits>,
     /// Grids lying in sets of org units, until the boundaries change.
     scope_grids: RwLock<HashMap<ScopeKey, Arc<Vec<Id>>>>,
-    /// Grid names by id, until the boundaries change (intake names the grid).
-    grid_names: RwLock<HashMap<Id, String>>,
+    /// Grid names and communities by id, until the boundaries change
+    /// (intake names the grid and routes by community).
+    grid_names: RwLock<HashMap<Id, (String, Id)>>,
     /// Sessions read within the last few seconds (`auth::SESSION_CACHE_TTL`).
     sessions: RwLock<HashMap<Vec<u8>, (std::time::Instant, wangge_store::SessionRecord)>>,
 }
@@ -182,19 +183,19 @@ impl App {
         Ok(())
     }
 
-    /// The grid holding a point now, with its name: intake's lookup, from
-    /// memory once the grid was seen.
+    /// The grid holding a point now, with its name and community:
+    /// intake's lookup, from memory once the grid was seen.
     pub(crate) async fn locate_named(
         &self,
         point: wangge_core::GeoPoint,
-    ) -> Result<Option<(Id, String)>, AppError> {
+    ) -> Result<Option<(Id, String, Id)>, AppError> {
         let Some(id) = self.index().locate(point, self.now()) else {
             return Ok(None);
         };
         if let Ok(names) = self.grid_names.read()
-            && let Some(name) = names.get(&id)
+            && let Some((name, community)) = names.get(&id)
         {
-            return Ok(Some((id, name.clone())));
+            return Ok(Some((id, name.clone(), *community)));
         }
         let Some(grid) = self.store.grid(id).await? else {
             // The index is a moment behind a concurrent change.
@@ -204,9 +205,9 @@ impl App {
             if names.len() >= CACHE_LIMIT {
                 names.clear();
             }
-            names.insert(id, grid.grid.name.clone());
+            names.insert(id, (grid.grid.name.clone(), grid.grid.community_id));
         }
-        Ok(Some((id, grid.grid.name)))
+        Ok(Some((id, grid.grid.name, grid.grid.community_id)))
     }
 
     /// The grids lying in any of the given grids, communities or streets;

@@ -194,3 +194,182 @@ impl App {
         Ok(())
     }
 }
+
+/// A routing rule as administrators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoutingRuleView {
+    pub id: wangge_core::org::Id,
+    /// Category code or prefix, and the category's name when it is one.
+    pub category: String,
+    pub category_name: Option<String>,
+    /// The community or street, by code and name; `None`: anywhere.
+    pub place_code: Option<String>,
+    pub place_name: Option<String>,
+    pub department: String,
+    pub department_name: String,
+}
+
+/// A new routing rule, by codes.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RoutingRuleForm {
+    /// A category code or a prefix of one (`01`: every public facility).
+    pub category: String,
+    /// A community's code (12 digits), or a street's (9), or none.
+    #[serde(default)]
+    pub place: Option<String>,
+    pub department: String,
+}
+
+impl App {
+    pub async fn routing_rules(&self, actor: &Actor) -> Result<Vec<RoutingRuleView>, AppError> {
+        require_admin(actor)?;
+        let reference = self.reference().await?;
+        Ok(reference
+            .routing
+            .iter()
+            .map(|r| {
+                let community = r.community_id.and_then(|c| {
+                    reference
+                        .communities
+                        .iter()
+                        .find(|x| x.community.id == c)
+                        .map(|x| (x.community.code.to_string(), x.community.name.clone()))
+                });
+                let street = r.street_id.and_then(|s| {
+                    reference
+                        .communities
+                        .iter()
+                        .find(|x| x.community.street_id == s)
+                        .map(|x| (x.street_code.to_string(), x.street_name.clone()))
+                });
+                let place = community.or(street);
+                let department = reference
+                    .departments
+                    .iter()
+                    .find(|d| d.id == r.department_id);
+                RoutingRuleView {
+                    id: r.id,
+                    category_name: reference
+                        .categories
+                        .iter()
+                        .find(|c| c.spec.code == r.category)
+                        .map(|c| c.spec.name.clone()),
+                    category: r.category.clone(),
+                    place_code: place.as_ref().map(|p| p.0.clone()),
+                    place_name: place.map(|p| p.1),
+                    department: department.map(|d| d.code.clone()).unwrap_or_default(),
+                    department_name: department.map(|d| d.name.clone()).unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    /// Adds a routing rule; new cases follow it (this node at once, the
+    /// others within the reference cache's 30 seconds).
+    pub async fn add_routing_rule(
+        &self,
+        actor: &Actor,
+        form: RoutingRuleForm,
+    ) -> Result<wangge_core::org::Id, AppError> {
+        require_admin(actor)?;
+        let reference = self.reference().await?;
+        let category = form.category.trim().to_owned();
+        if category.is_empty()
+            || !reference
+                .categories
+                .iter()
+                .any(|c| c.spec.code.starts_with(&category))
+        {
+            return Err(AppError::invalid(
+                "category",
+                "a category code, or the start of one",
+                "请填写事件类别编码（或其前几位）",
+            ));
+        }
+        let department_id = reference
+            .departments
+            .iter()
+            .find(|d| d.code == form.department.trim())
+            .map(|d| d.id)
+            .ok_or_else(|| {
+                AppError::invalid("department", "no such department", "没有这个职能部门")
+            })?;
+        let place = form.place.as_deref().map(str::trim).unwrap_or("");
+        let (community_id, street_id) = if place.is_empty() {
+            (None, None)
+        } else if let Some(c) = reference
+            .communities
+            .iter()
+            .find(|c| c.community.code.as_str() == place)
+        {
+            (Some(c.community.id), None)
+        } else if let Some(c) = reference
+            .communities
+            .iter()
+            .find(|c| c.street_code.as_str() == place)
+        {
+            (None, Some(c.community.street_id))
+        } else {
+            return Err(AppError::invalid(
+                "place",
+                "a community's or a street's code, or nothing for anywhere",
+                "请填写社区或街道编码，留空表示全部",
+            ));
+        };
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "routing.add",
+            "routing_rule",
+        )
+        .detail(json!({ "category": category, "place": place, "department": form.department }));
+        let id = self
+            .store
+            .insert_routing_rule(
+                wangge_core::routing::RoutingRule {
+                    id: 0,
+                    category,
+                    community_id,
+                    street_id,
+                    department_id,
+                },
+                audit,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => AppError::invalid(
+                    "category",
+                    "there is a rule for this category and place already",
+                    "该类别在该范围已有分派规则",
+                ),
+                other => other.into(),
+            })?;
+        self.forget_reference();
+        Ok(id)
+    }
+
+    pub async fn remove_routing_rule(
+        &self,
+        actor: &Actor,
+        id: wangge_core::org::Id,
+    ) -> Result<(), AppError> {
+        require_admin(actor)?;
+        let audit = AuditEntry::new(
+            self.now(),
+            Some(actor.user_id),
+            "routing.remove",
+            "routing_rule",
+        );
+        self.store
+            .delete_routing_rule(id, audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => {
+                    AppError::invalid("id", "no such routing rule", "没有这条分派规则")
+                }
+                other => other.into(),
+            })?;
+        self.forget_reference();
+        Ok(())
+    }
+}

@@ -442,6 +442,16 @@ async fn the_demo_stores_no_plaintext(db: &TestDb) {
         report.households >= 2000 && report.residents >= 5000 && report.businesses >= 100,
         "{report:?}"
     );
+    // The cases come with photos, and the first sweep filled the inboxes.
+    assert!(report.cases >= 300 && report.notices > 0, "{report:?}");
+    let leader = db
+        .store
+        .user_by_username("wanggezhang.heping")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(db.store.unread_notifications(leader.id).await.unwrap() > 0);
+    assert!(!db.store.case_photos(1).await.unwrap().is_empty());
     let vault = Vault::from_master_key(&[7; 32]);
     let grids: Vec<i64> = app
         .list_grids(None)

@@ -16,6 +16,7 @@ pub mod org;
 pub mod phone;
 pub mod policy;
 pub mod register;
+pub mod routing;
 pub mod sweep;
 pub mod time;
 pub mod workflow;

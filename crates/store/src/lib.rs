@@ -263,6 +263,16 @@ pub trait Store: Send + Sync + 'static {
         kind_and_name: Option<(String, String)>,
         audit: AuditEntry,
     ) -> StoreResult<()>;
+    async fn routing_rules(&self) -> StoreResult<Vec<wangge_core::routing::RoutingRule>>;
+    /// Adds a routing rule (its `id` is ignored); `Conflict` when one for
+    /// the same category and place exists.
+    async fn insert_routing_rule(
+        &self,
+        rule: wangge_core::routing::RoutingRule,
+        audit: AuditEntry,
+    ) -> StoreResult<Id>;
+    /// `NotFound` when there is no such rule.
+    async fn delete_routing_rule(&self, id: Id, audit: AuditEntry) -> StoreResult<()>;
     /// Replaces a category's name, department, limits, closure condition,
     /// questions and flags (its code, parent and kind stay).
     async fn update_category(&self, category: CategoryRecord, audit: AuditEntry)

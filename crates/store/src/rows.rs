@@ -448,3 +448,13 @@ pub(crate) fn webhook_attempt(r: &impl RowLike) -> StoreResult<crate::model::Web
         job_attempts: r.int(9)?,
     })
 }
+
+pub(crate) fn routing_rule(r: &impl RowLike) -> StoreResult<wangge_core::routing::RoutingRule> {
+    Ok(wangge_core::routing::RoutingRule {
+        id: r.int(0)?,
+        category: r.text(1)?,
+        community_id: r.opt_int(2)?,
+        street_id: r.opt_int(3)?,
+        department_id: r.int(4)?,
+    })
+}

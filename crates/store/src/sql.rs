@@ -609,3 +609,13 @@ pub const WEBHOOK_ATTEMPTS: &str = "\
     SELECT a.id, a.webhook_id, a.job_id, a.event, a.at, a.status, a.error, a.duration_ms, j.state, j.attempts \
     FROM webhook_attempts a JOIN jobs j ON j.id = a.job_id \
     WHERE a.webhook_id = $1 ORDER BY a.id DESC LIMIT $2";
+
+// ---- Routing rules.
+
+pub const ROUTING_RULES: &str = "\
+    SELECT id, category, community_id, street_id, department_id FROM routing_rules \
+    ORDER BY category, id";
+pub const INSERT_ROUTING_RULE: &str = "\
+    INSERT INTO routing_rules (category, community_id, street_id, department_id) \
+    VALUES ($1, $2, $3, $4) RETURNING id";
+pub const DELETE_ROUTING_RULE: &str = "DELETE FROM routing_rules WHERE id = $1";

@@ -514,7 +514,62 @@ async fn jobs_are_claimed_by_one_node_at_a_time(db: &TestDb) {
     assert!(counts.contains(&("webhook".into(), "queued".into(), 20)));
 }
 
+async fn routing_rules_are_unique_per_category_and_place(db: &TestDb) {
+    let store = db.store.clone();
+    store
+        .apply_boundary_changes(batch(
+            "2026-01-01T00:00:00Z",
+            vec![create("34010200100101", "和平社区第一网格")],
+        ))
+        .await
+        .unwrap();
+    let dept = store.insert_department("water", "供排水").await.unwrap();
+    let community = store.list_communities().await.unwrap()[0].community.clone();
+    let audit = || {
+        wangge_store::AuditEntry::new(
+            ts("2026-11-30T01:00:00Z"),
+            None,
+            "routing.add",
+            "routing_rule",
+        )
+    };
+    let rule =
+        |community_id: Option<i64>, street_id: Option<i64>| wangge_core::routing::RoutingRule {
+            id: 0,
+            category: "0103".into(),
+            community_id,
+            street_id,
+            department_id: dept,
+        };
+    let a = store
+        .insert_routing_rule(rule(Some(community.id), None), audit())
+        .await
+        .unwrap();
+    store
+        .insert_routing_rule(rule(None, Some(community.street_id)), audit())
+        .await
+        .unwrap();
+    store
+        .insert_routing_rule(rule(None, None), audit())
+        .await
+        .unwrap();
+    for again in [rule(Some(community.id), None), rule(None, None)] {
+        assert!(matches!(
+            store.insert_routing_rule(again, audit()).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert_eq!(store.routing_rules().await.unwrap().len(), 3);
+    store.delete_routing_rule(a, audit()).await.unwrap();
+    assert!(matches!(
+        store.delete_routing_rule(a, audit()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.routing_rules().await.unwrap().len(), 2);
+}
+
 both_backends!(
+    routing_rules_are_unique_per_category_and_place,
     jobs_are_claimed_by_one_node_at_a_time,
     health_answers,
     creating_grids_creates_their_hierarchy,

@@ -433,8 +433,8 @@ async fn load_demo(opened: &Opened, accounts_file: Option<PathBuf>) -> Result<()
     }
     if !report.accounts.is_empty() {
         println!(
-            "demo register: {} households, {} residents, {} businesses (synthetic people only), {} cases",
-            report.households, report.residents, report.businesses, report.cases
+            "demo register: {} households, {} residents, {} businesses (synthetic people only), {} cases ({} reminders and overdue notices in the inboxes)",
+            report.households, report.residents, report.businesses, report.cases, report.notices
         );
         println!("\nsign in at /login with one of these one-time passwords:");
         for a in &report.accounts {

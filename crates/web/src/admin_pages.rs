@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use wangge_app::settings::{CalendarDay, CategoryEdit, CategoryRecord};
+use wangge_app::settings::{
+    CalendarDay, CategoryEdit, CategoryRecord, RoutingRuleForm, RoutingRuleView,
+};
 use wangge_app::webhooks::{DeliveryView, WebhookForm, WebhookView};
 use wangge_app::{AppError, Session};
 use wangge_core::Lang;
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/categories/{code}",
             get(category).post(save_category),
         )
+        .route("/admin/routing", axum::routing::post(change_routing))
         .route("/admin/calendar", get(calendar).post(change_calendar))
         .route("/admin/webhooks", get(webhooks).post(change_webhooks))
         .route("/admin/webhooks/{id}", get(webhook_log))
@@ -85,6 +88,11 @@ struct CategoriesPage {
     nav: Nav,
     /// (code, name, limit, department, public, active)
     rows: Vec<(String, String, String, String, bool, bool)>,
+    rules: Vec<RoutingRuleView>,
+    /// (code, name) of departments, and of communities and streets.
+    departments: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+    error: Option<String>,
 }
 
 async fn categories(
@@ -95,11 +103,32 @@ async fn categories(
     if let Some(r) = admin_only(lang, &s) {
         return r;
     }
+    categories_page(&state, lang, &s, None).await
+}
+
+async fn categories_page(
+    state: &AppState,
+    lang: Lang,
+    s: &Session,
+    error: Option<String>,
+) -> Response {
     let reference = match state.app.reference().await {
         Ok(r) => r,
-        Err(e) => return fail(lang, &s, &e),
+        Err(e) => return fail(lang, s, &e),
+    };
+    let rules = match state.app.routing_rules(&s.actor).await {
+        Ok(r) => r,
+        Err(e) => return fail(lang, s, &e),
     };
     let t = texts(lang);
+    let mut places: Vec<(String, String)> = Vec::new();
+    for c in &reference.communities {
+        let street = (c.street_code.to_string(), c.street_name.clone());
+        if !places.contains(&street) {
+            places.push(street);
+        }
+        places.push((c.community.code.to_string(), c.community.name.clone()));
+    }
     let rows = reference
         .categories
         .iter()
@@ -120,11 +149,60 @@ async fn categories(
             )
         })
         .collect();
-    render(&CategoriesPage {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = CategoriesPage {
         t,
-        nav: Nav::of(Some(&s)),
+        nav: Nav::of(Some(s)),
         rows,
-    })
+        rules,
+        departments: reference
+            .departments
+            .iter()
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect(),
+        places,
+        error,
+    };
+    (status, render(&page)).into_response()
+}
+
+async fn change_routing(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    posted: Result<FormData, FormError>,
+) -> Response {
+    use wangge_core::Localized;
+    let form = match checked(&s, posted) {
+        Ok(f) => f,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let done = match form.get("remove").parse::<i64>() {
+        Ok(id) => state.app.remove_routing_rule(&s.actor, id).await,
+        Err(_) => state
+            .app
+            .add_routing_rule(
+                &s.actor,
+                RoutingRuleForm {
+                    category: form.get("category"),
+                    place: Some(form.get("place")),
+                    department: form.get("department"),
+                },
+            )
+            .await
+            .map(|_| ()),
+    };
+    match done {
+        Ok(()) => Redirect::to("/admin/categories").into_response(),
+        Err(e @ AppError::Invalid { .. }) => {
+            categories_page(&state, lang, &s, Some(e.localized(lang))).await
+        }
+        Err(e) => fail(lang, &s, &e),
+    }
 }
 
 fn unit_label(t: &Texts, unit: &str) -> &'static str {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wangge_app::cases::{ActForm, CaseForm, CaseView, PublicCaseView};
 use wangge_app::register::Page;
-use wangge_app::settings::{CalendarDay, CategoryEdit};
+use wangge_app::settings::{CalendarDay, CategoryEdit, RoutingRuleForm, RoutingRuleView};
 use wangge_app::{AppError, Resource};
 use wangge_core::Lang;
 use wangge_core::workflow::Action;
@@ -26,6 +26,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/categories/{code}",
             axum::routing::put(edit_category),
+        )
+        .route(
+            "/api/v1/routing-rules",
+            get(routing_rules).post(add_routing_rule),
+        )
+        .route(
+            "/api/v1/routing-rules/{id}",
+            axum::routing::delete(remove_routing_rule),
         )
         .route("/api/v1/calendar", get(calendar))
         .route(
@@ -441,4 +449,70 @@ pub async fn kpis(
             .await
             .map_err(|e| ApiError::new(e, lang))?,
     ))
+}
+
+/// Routing rules (administrators): which department a new case goes to by
+/// category (code or prefix) and place; the most specific rule wins, else
+/// the category's department.
+#[utoipa::path(get, path = "/api/v1/routing-rules", responses((status = 200, description = "rules"), (status = 403, body = ErrorBody)))]
+pub async fn routing_rules(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+) -> Result<Json<Vec<RoutingRuleView>>, ApiError> {
+    Ok(Json(
+        state
+            .app
+            .routing_rules(&s.actor)
+            .await
+            .map_err(|e| ApiError::new(e, lang))?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedDto {
+    pub id: i64,
+}
+
+/// Adds a routing rule: `{"category": "0103", "place": "<community or street code>", "department": "water"}`.
+#[utoipa::path(post, path = "/api/v1/routing-rules", request_body(content = Object), responses(
+    (status = 201, body = CreatedDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn add_routing_rule(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    req: Result<Json<RoutingRuleForm>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedDto>), ApiError> {
+    let Json(form) = req.map_err(bad_body(lang))?;
+    let id = state
+        .app
+        .add_routing_rule(&s.actor, form)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok((StatusCode::CREATED, Json(CreatedDto { id })))
+}
+
+/// Removes a routing rule.
+#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", params(("id" = i64, Path)), responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)
+))]
+pub async fn remove_routing_rule(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = raw.parse().map_err(|_| {
+        ApiError::new(
+            AppError::invalid("id", "no such routing rule", "没有这条分派规则"),
+            lang,
+        )
+    })?;
+    state
+        .app
+        .remove_routing_rule(&s.actor, id)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -69,6 +69,8 @@ pub struct DemoReport {
     pub residents: usize,
     pub businesses: usize,
     pub cases: usize,
+    /// Reminders and overdue notices the first sweep raised.
+    pub notices: usize,
     /// Accounts created, with their one-time passwords (shown once).
     pub accounts: Vec<people::DemoAccount>,
 }
@@ -126,6 +128,12 @@ impl App {
         report.accounts = people.accounts;
         report.cases = self.load_demo_cases().await?;
         report.already_loaded &= report.cases == 0;
+        if report.cases > 0 {
+            // As if the sweeper had been running: reminders and overdue
+            // notices in the inboxes, late cases moved up the ladder.
+            let swept = self.sweep().await?;
+            report.notices = swept.reminders + swept.overdue;
+        }
         Ok(report)
     }
 

@@ -422,3 +422,45 @@ pub async fn update_category(
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn routing_rules(pool: &PgPool) -> StoreResult<Vec<wangge_core::routing::RoutingRule>> {
+    sqlx::query(sql::ROUTING_RULES)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::routing_rule)
+        .collect()
+}
+
+pub async fn insert_routing_rule(
+    pool: &PgPool,
+    r: wangge_core::routing::RoutingRule,
+    audit: AuditEntry,
+) -> StoreResult<Id> {
+    let mut tx = pool.begin().await?;
+    let id: Id = sqlx::query_scalar(sql::INSERT_ROUTING_RULE)
+        .bind(r.category)
+        .bind(r.community_id)
+        .bind(r.street_id)
+        .bind(r.department_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    append_audit(&mut tx, &audit.record(id)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_routing_rule(pool: &PgPool, id: Id, audit: AuditEntry) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(sql::DELETE_ROUTING_RULE)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("routing rule {id}")));
+    }
+    append_audit(&mut tx, &audit.record(id)).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -641,6 +641,22 @@ impl Store for PgStore {
         cases::update_category(&self.pool, category, audit).await
     }
 
+    async fn routing_rules(&self) -> StoreResult<Vec<wangge_core::routing::RoutingRule>> {
+        cases::routing_rules(&self.pool).await
+    }
+
+    async fn insert_routing_rule(
+        &self,
+        rule: wangge_core::routing::RoutingRule,
+        audit: AuditEntry,
+    ) -> StoreResult<Id> {
+        cases::insert_routing_rule(&self.pool, rule, audit).await
+    }
+
+    async fn delete_routing_rule(&self, id: Id, audit: AuditEntry) -> StoreResult<()> {
+        cases::delete_routing_rule(&self.pool, id, audit).await
+    }
+
     async fn insert_case(
         &self,
         case: NewCase,

@@ -368,3 +368,26 @@ pub fn update_category(
     }
     append_audit(conn, &audit.clone().record(c.id))
 }
+
+pub fn insert_routing_rule(
+    conn: &Connection,
+    r: &wangge_core::routing::RoutingRule,
+    audit: &AuditEntry,
+) -> StoreResult<Id> {
+    let id: Id = conn.prepare_cached(sql::INSERT_ROUTING_RULE)?.query_row(
+        params![r.category, r.community_id, r.street_id, r.department_id],
+        |row| row.get(0),
+    )?;
+    append_audit(conn, &audit.clone().record(id))?;
+    Ok(id)
+}
+
+pub fn delete_routing_rule(conn: &Connection, id: Id, audit: &AuditEntry) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(sql::DELETE_ROUTING_RULE)?
+        .execute(params![id])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("routing rule {id}")));
+    }
+    append_audit(conn, &audit.clone().record(id))
+}

@@ -32,21 +32,38 @@ use jiff::Timestamp;
 use wangge_core::register::{Business, Dwelling, Household, Resident};
 use worker::{Readers, Writer};
 
-/// The schema, one embedded file per migration, applied in order.
+/// The schema, one embedded file per migration, applied in order. (A test
+/// checks that every file of `migrations/sqlite` is listed, and that
+/// PostgreSQL has as many.)
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_geography.sql"),
+    include_str!("../../migrations/sqlite/0002_register_access.sql"),
+    include_str!("../../migrations/sqlite/0003_cases.sql"),
+    include_str!("../../migrations/sqlite/0004_photos_notifications_jobs.sql"),
+    include_str!("../../migrations/sqlite/0005_merged_cases.sql"),
+    include_str!("../../migrations/sqlite/0006_routing_rules.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("../../migrations/sqlite/0001_geography.sql")),
-        M::up(include_str!(
-            "../../migrations/sqlite/0002_register_access.sql"
-        )),
-        M::up(include_str!("../../migrations/sqlite/0003_cases.sql")),
-        M::up(include_str!(
-            "../../migrations/sqlite/0004_photos_notifications_jobs.sql"
-        )),
-        M::up(include_str!(
-            "../../migrations/sqlite/0005_merged_cases.sql"
-        )),
-    ])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+}
+
+#[cfg(test)]
+mod migration_tests {
+    #[test]
+    fn every_migration_file_is_applied_on_both_backends() {
+        let count = |dir: &str| {
+            std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql"))
+                })
+                .count()
+        };
+        assert_eq!(count("sqlite"), super::MIGRATIONS.len());
+        assert_eq!(count("postgres"), super::MIGRATIONS.len());
+    }
 }
 
 pub struct SqliteStore {
@@ -794,6 +811,25 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         self.write(move |c| cases::update_category(c, &category, &audit))
+            .await
+    }
+
+    async fn routing_rules(&self) -> StoreResult<Vec<wangge_core::routing::RoutingRule>> {
+        self.read(|c| register::all(c, sql::ROUTING_RULES, [], |r| rows::routing_rule(r)))
+            .await
+    }
+
+    async fn insert_routing_rule(
+        &self,
+        rule: wangge_core::routing::RoutingRule,
+        audit: AuditEntry,
+    ) -> StoreResult<Id> {
+        self.write(move |c| cases::insert_routing_rule(c, &rule, &audit))
+            .await
+    }
+
+    async fn delete_routing_rule(&self, id: Id, audit: AuditEntry) -> StoreResult<()> {
+        self.write(move |c| cases::delete_routing_rule(c, id, &audit))
             .await
     }
 

@@ -1672,7 +1672,153 @@ async fn the_administration_pages(db: &TestDb) {
     assert!(list.contains("钉钉群") && !list.contains("只显示这一次"));
 }
 
+async fn routing_rules_send_cases_by_place(db: &TestDb) {
+    let w = world(db).await;
+    let communities = w.app.list_communities().await.unwrap();
+    let chunhui = communities
+        .iter()
+        .find(|c| c.community.name == "春晖社区")
+        .unwrap();
+    let there = w
+        .app
+        .store()
+        .all_buildings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.community_id == chunhui.community.id)
+        .unwrap()
+        .location;
+    let rule = json!({"category": "0103", "place": chunhui.community.code.to_string(), "department": "water"});
+    let (s, _) = w
+        .call(
+            Some("secretary"),
+            Method::POST,
+            "/api/v1/routing-rules",
+            Some(rule.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, created) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/routing-rules",
+            Some(rule.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/routing-rules",
+            Some(rule),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "one rule per category and place"
+    );
+    // A rule for every public facility anywhere, less specific.
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/routing-rules",
+            Some(json!({"category": "01", "department": "green"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, bad) = w
+        .call(
+            Some("admin"),
+            Method::POST,
+            "/api/v1/routing-rules",
+            Some(json!({"category": "99", "department": "water"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (s, bad["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("category"))
+    );
+
+    // In 春晖 a storm drain goes to water; in 和平, to green (the 01 rule).
+    let report = |lat: f64, lon: f64, key: &'static str| {
+        let body = json!({"category": "0103", "description": "雨水井盖缺失", "lat": lat, "lon": lon,
+                          "answers": {"traffic": ["大"]}});
+        let w = &w;
+        async move {
+            w.call(
+                Some("neighbour"),
+                Method::POST,
+                "/api/v1/cases",
+                Some(body),
+                &[("idempotency-key", key)],
+            )
+            .await
+            .1
+        }
+    };
+    assert_eq!(
+        report(there.lat, there.lon, "r-a").await["department"],
+        "供排水"
+    );
+    assert_eq!(
+        report(w.drain.0, w.drain.1, "r-b").await["department"],
+        "园林绿化"
+    );
+    // Other kinds keep their category's department.
+    let body = json!({"category": "E0101", "description": "楼道口垃圾", "lat": there.lat, "lon": there.lon});
+    let (_, other) = w
+        .call(
+            Some("neighbour"),
+            Method::POST,
+            "/api/v1/cases",
+            Some(body),
+            &[],
+        )
+        .await;
+    assert_ne!(other["department"], "供排水");
+
+    let (_, rules) = w
+        .call(
+            Some("admin"),
+            Method::GET,
+            "/api/v1/routing-rules",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(rules.as_array().unwrap().len(), 2);
+    assert_eq!(rules[1]["place_name"], "春晖社区");
+    let (_, page_html) = page(&w, Some("admin"), "/admin/categories").await;
+    assert!(page_html.contains("分派规则") && page_html.contains("春晖社区"));
+    let id = created["id"].as_i64().unwrap();
+    let (s, _) = w
+        .call(
+            Some("admin"),
+            Method::DELETE,
+            &format!("/api/v1/routing-rules/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        report(there.lat, there.lon, "r-c").await["department"],
+        "园林绿化"
+    );
+}
+
 both_backends!(
+    routing_rules_send_cases_by_place,
     the_administration_pages,
     a_duplicate_is_merged_into_the_case_it_repeats,
     admins_edit_categories_and_the_calendar,
