@@ -36,7 +36,13 @@ function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+// Her phone stands in 和平社区第二网格 (the demo's lattice, second cell).
+const page = await browser.newPage({
+  viewport: { width: 390, height: 844 },
+  locale: "zh-CN",
+  geolocation: { latitude: 31.8438, longitude: 117.2543 },
+  permissions: ["geolocation"],
+});
 try {
   await step("an anonymous visit to /my goes to the login page", async () => {
     await page.goto(`${base}/my`);
@@ -75,6 +81,29 @@ try {
     await page.click('form[action$="/reveal"] button');
     const full = (await page.locator("#revealed").textContent()).trim();
     expect(/^\d{17}[\dX]$/.test(full), `not a full ID: ${full}`);
+  });
+  await step("she reports a missing drain cover from her phone, with a photo", async () => {
+    // A photo from the phone: here, a screenshot of the page itself.
+    const photo = await page.screenshot();
+    await page.goto(`${base}/cases/new`);
+    await page.click("#locate-me");
+    await page.waitForFunction(() => document.getElementById("lat").value !== "");
+    await page.fill('textarea[name="description"]', "13栋门前雨水井盖缺失，人车流量大");
+    await page.setInputFiles('input[name="photo"]', { name: "drain.png", mimeType: "image/png", buffer: photo });
+    await page.click('form[action="/cases/new"] button[type="submit"]');
+    // An open case of the same kind nearby is offered first: file anyway.
+    if (await page.locator('input[name="confirm_duplicate"]').count()) {
+      await page.check('input[name="confirm_duplicate"]');
+      await page.click('form[action="/cases/new"] button[type="submit"]');
+    }
+    await page.waitForURL(/\/cases\/\d+$/);
+    const html = await page.content();
+    expect(html.includes("雨水井盖") && html.includes("和平社区第二网格"), "not filed in her grid");
+    const thumb = page.locator("img.thumb").first();
+    await thumb.waitFor();
+    const width = await thumb.evaluate((img) => img.complete && img.naturalWidth);
+    expect(width > 0, "the photo's thumbnail does not load");
+    await page.screenshot({ path: `${shots}/case.png`, fullPage: true });
   });
 } finally {
   await browser.close();
