@@ -32,6 +32,8 @@ use crate::error::{AppError, Resource};
 use crate::privacy::random_bytes;
 
 pub const JOB_KIND: &str = "webhook";
+/// The vault field name webhook secrets are encrypted under.
+const SECRET_FIELD: &str = "webhook.secret";
 /// Delays before the 2nd, 3rd … attempt; after the last, the delivery fails.
 pub const BACKOFF: &[Duration] = &[
     Duration::from_secs(30),
@@ -265,7 +267,12 @@ impl App {
         let hook = NewWebhook {
             name,
             url,
-            secret: secret.clone(),
+            // Kept encrypted like ID numbers; decrypted only to sign.
+            secret: URL_SAFE_NO_PAD.encode(
+                self.vault
+                    .encrypt(SECRET_FIELD, &secret)
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
+            ),
             events,
             at: now,
         };
@@ -380,7 +387,19 @@ impl App {
         };
         let now = self.now();
         let timestamp = now.as_second();
-        let sig = signature(&hook.secret, timestamp, &delivery.body);
+        let secret = URL_SAFE_NO_PAD
+            .decode(&hook.secret)
+            .ok()
+            .and_then(|blob| self.vault.decrypt(SECRET_FIELD, &blob).ok());
+        let Some(secret) = secret else {
+            return (
+                JobOutcome::Failed {
+                    error: "the webhook's secret cannot be decrypted with this key".into(),
+                },
+                None,
+            );
+        };
+        let sig = signature(&secret, timestamp, &delivery.body);
         let url = hook.url.clone();
         let body = delivery.body.clone();
         let event = delivery.event.clone();

@@ -1208,6 +1208,11 @@ async fn webhooks_are_signed_retried_and_logged(db: &TestDb) {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{hook}");
     let secret = hook["secret"].as_str().unwrap().to_owned();
+    let stored = w.app.store().webhooks().await.unwrap();
+    assert!(
+        !stored[0].secret.contains(&secret),
+        "the signing secret is kept encrypted"
+    );
     // A second one at an address where nobody listens.
     let (s, dead) = w
         .call(
