@@ -62,6 +62,8 @@ pub enum Resource {
     Case,
     Photo,
     Webhook,
+    /// An Open311 service (a public category).
+    Service,
     User,
     /// An API path that does not exist.
     Route,
@@ -79,6 +81,7 @@ impl std::fmt::Display for Resource {
             Resource::Case => "case",
             Resource::Photo => "photo",
             Resource::Webhook => "webhook",
+            Resource::Service => "service",
             Resource::User => "user",
             Resource::Route => "resource",
         })
@@ -119,6 +122,7 @@ impl AppError {
             AppError::NotFound(Resource::Case) => "case_not_found",
             AppError::NotFound(Resource::Photo) => "photo_not_found",
             AppError::NotFound(Resource::Webhook) => "webhook_not_found",
+            AppError::NotFound(Resource::Service) => "service_not_found",
             AppError::Photo(wangge_media::PhotoError::TooLarge { .. }) => "photo_too_large",
             AppError::Photo(wangge_media::PhotoError::UnsupportedType) => "unsupported_photo_type",
             AppError::Photo(wangge_media::PhotoError::TooManyPixels { .. }) => {
@@ -179,6 +183,7 @@ impl Localized for AppError {
                     Resource::Case => "事件",
                     Resource::Photo => "照片",
                     Resource::Webhook => "推送地址",
+                    Resource::Service => "服务类别",
                     Resource::User => "用户",
                     Resource::Route => "资源",
                 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod grids;
 pub mod inbox;
 pub mod jobs;
+pub mod open311;
 pub mod photos;
 pub mod privacy;
 pub mod register;

@@ -13,6 +13,7 @@ mod form;
 pub mod lang;
 mod map;
 mod nav;
+pub mod open311;
 pub mod pages;
 mod register_pages;
 pub mod session;
@@ -51,6 +52,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_cases::routes())
         .merge(api_work::routes())
         .merge(admin_pages::routes())
+        .merge(open311::routes())
         .merge(pages::routes())
         .merge(register_pages::routes())
         .merge(case_pages::routes())

@@ -2,6 +2,7 @@
 //! community loaded.
 
 mod cases;
+mod open311;
 mod register;
 
 use std::sync::Arc;
