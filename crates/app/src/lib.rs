@@ -4,6 +4,7 @@
 //! grid index), reads the clock through [`Clock`] so that tests can fix
 //! time, and answers with domain types or an [`AppError`].
 
+pub mod apikeys;
 pub mod audit;
 pub mod auth;
 pub mod cases;

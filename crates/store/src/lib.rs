@@ -32,8 +32,8 @@ use wangge_core::register::{Business, Dwelling, Household, Resident};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::{
-    BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery, BusinessRow,
-    CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
+    ApiKey, BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery,
+    BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
     HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDwelling, NewJob,
     NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification, OrgNames,
     PauseChange, PhotoMeta, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets,
@@ -399,6 +399,25 @@ pub trait Store: Send + Sync + 'static {
         webhook_id: Id,
         limit: i64,
     ) -> StoreResult<Vec<WebhookAttemptRecord>>;
+
+    // ---- API keys (Open311 clients).
+
+    /// Creates the client's user (which cannot sign in) and its key,
+    /// atomically; `Conflict` when the name is taken.
+    async fn insert_api_key(
+        &self,
+        user: NewUser,
+        name: String,
+        key_hash: Vec<u8>,
+        prefix: String,
+        at: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<ApiKey>;
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    async fn api_key_by_hash(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
+    /// `NotFound` when there is no live key of that name.
+    async fn revoke_api_key(&self, name: &str, at: Timestamp, audit: AuditEntry)
+    -> StoreResult<()>;
 
     // ---- Audit.
 

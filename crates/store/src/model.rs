@@ -589,3 +589,16 @@ pub struct WebhookAttemptRecord {
     pub job_state: String,
     pub job_attempts: i64,
 }
+
+/// An Open311 client's key, as stored (never the key itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: Id,
+    pub name: String,
+    /// The first characters of the key, to tell keys apart in lists.
+    pub prefix: String,
+    /// The user cases filed with this key are reported by.
+    pub user_id: Id,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}

@@ -458,3 +458,14 @@ pub(crate) fn routing_rule(r: &impl RowLike) -> StoreResult<wangge_core::routing
         department_id: r.int(4)?,
     })
 }
+
+pub(crate) fn api_key(r: &impl RowLike) -> StoreResult<crate::model::ApiKey> {
+    Ok(crate::model::ApiKey {
+        id: r.int(0)?,
+        name: r.text(1)?,
+        prefix: r.text(2)?,
+        user_id: r.int(3)?,
+        created_at: time::from_micros(r.int(4)?),
+        revoked_at: r.opt_int(5)?.map(time::from_micros),
+    })
+}

@@ -619,3 +619,22 @@ pub const INSERT_ROUTING_RULE: &str = "\
     INSERT INTO routing_rules (category, community_id, street_id, department_id) \
     VALUES ($1, $2, $3, $4) RETURNING id";
 pub const DELETE_ROUTING_RULE: &str = "DELETE FROM routing_rules WHERE id = $1";
+
+// ---- API keys.
+
+pub const INSERT_API_KEY: &str = "\
+    INSERT INTO api_keys (name, key_hash, prefix, user_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+    RETURNING id";
+macro_rules! api_key_columns {
+    () => {
+        "id, name, prefix, user_id, created_at, revoked_at"
+    };
+}
+pub const API_KEYS: &str = concat!("SELECT ", api_key_columns!(), " FROM api_keys ORDER BY id");
+pub const API_KEY_BY_HASH: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM api_keys WHERE key_hash = $1"
+);
+pub const REVOKE_API_KEY: &str =
+    "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL";

@@ -100,12 +100,28 @@ enum Command {
     /// Users and their roles.
     #[command(subcommand)]
     User(UserCommand),
+    /// API keys of Open311 clients (civic apps, 12345 integrations).
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Grid boundaries as GeoJSON (WGS-84).
     #[command(subcommand)]
     Grids(GridsCommand),
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key for a client; prints the key, once.
+    Add {
+        /// The client's name: letters, digits, '-', '_' or '.'.
+        name: String,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a client's key: its requests are refused from now on.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -346,6 +362,7 @@ async fn run(cli: Cli) -> Result<()> {
             serve(app, &listen, WebConfig { secure_cookies }).await?;
         }
         Command::User(cmd) => user_command(&app, cmd).await?,
+        Command::Apikey(cmd) => apikey_command(&app, cmd).await?,
         Command::Audit(AuditCommand::Verify) => match app.verify_audit().await {
             Ok(Ok(n)) => println!("audit log intact: {n} record(s), every hash links"),
             Ok(Err(b)) => bail!("audit log BROKEN at record {}: {}", b.seq, b.reason),
@@ -467,6 +484,37 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")
+}
+
+async fn apikey_command(app: &App, cmd: ApikeyCommand) -> Result<()> {
+    let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::En));
+    match cmd {
+        ApikeyCommand::Add { name } => {
+            let (view, key) = app.add_api_key(None, &name).await.map_err(en)?;
+            println!(
+                "API key for {} (shown once, keep it safe):\n{key}",
+                view.name
+            );
+        }
+        ApikeyCommand::List => {
+            for k in app.api_keys().await.map_err(en)? {
+                println!(
+                    "{:<24} {}…  created {}{}",
+                    k.name,
+                    k.prefix,
+                    k.created_at,
+                    k.revoked_at
+                        .map(|r| format!("  REVOKED {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        ApikeyCommand::Revoke { name } => {
+            app.revoke_api_key(None, &name).await.map_err(en)?;
+            println!("revoked the API key of {name}");
+        }
+    }
+    Ok(())
 }
 
 async fn user_command(app: &App, cmd: UserCommand) -> Result<()> {

@@ -216,6 +216,22 @@ async fn users_are_managed_from_the_command_line(db: &TestDb) {
     );
     assert!(!run(&["user", "passwd", "nobody.here"]).status.success());
 
+    // Open311 clients' keys: shown once, listed without the key, revoked.
+    let add = run(&["apikey", "add", "civic-app"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let out = text(&add.stdout);
+    let key = out.lines().last().unwrap().trim().to_owned();
+    assert!(key.starts_with("w311_") && key.len() > 30, "{out}");
+    assert!(
+        !run(&["apikey", "add", "civic-app"]).status.success(),
+        "names are unique"
+    );
+    let list = text(&run(&["apikey", "list"]).stdout);
+    assert!(list.contains("civic-app") && !list.contains(&key), "{list}");
+    assert!(run(&["apikey", "revoke", "civic-app"]).status.success());
+    assert!(text(&run(&["apikey", "list"]).stdout).contains("REVOKED"));
+    assert!(!run(&["apikey", "revoke", "civic-app"]).status.success());
+
     let verify = run(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", text(&verify.stderr));
     assert!(

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/calendar", get(calendar).post(change_calendar))
         .route("/admin/webhooks", get(webhooks).post(change_webhooks))
         .route("/admin/webhooks/{id}", get(webhook_log))
+        .route("/admin/apikeys", get(api_keys).post(change_api_keys))
 }
 
 fn fail(lang: Lang, s: &Session, e: &AppError) -> Response {
@@ -570,4 +571,102 @@ async fn webhook_log(
             .map(|a| (crate::case_pages::local(a.at), a))
             .collect(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "admin_apikeys.html")]
+struct ApiKeysPage {
+    t: &'static Texts,
+    nav: Nav,
+    /// (name, prefix, created, revoked)
+    keys: Vec<(String, String, String, Option<String>)>,
+    /// A key just created, shown once: (name, key).
+    created: Option<(String, String)>,
+    error: Option<String>,
+}
+
+async fn api_keys_page(
+    state: &AppState,
+    lang: Lang,
+    s: &Session,
+    created: Option<(String, String)>,
+    error: Option<String>,
+) -> Response {
+    let keys = match state.app.api_keys().await {
+        Ok(k) => k,
+        Err(e) => return fail(lang, s, &e),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let local = crate::case_pages::local;
+    (
+        status,
+        render(&ApiKeysPage {
+            t: texts(lang),
+            nav: Nav::of(Some(s)),
+            keys: keys
+                .into_iter()
+                .map(|k| {
+                    (
+                        k.name,
+                        k.prefix,
+                        local(k.created_at),
+                        k.revoked_at.map(local),
+                    )
+                })
+                .collect(),
+            created,
+            error,
+        }),
+    )
+        .into_response()
+}
+
+/// Keys of Open311 clients: create (shown once), list, revoke.
+async fn api_keys(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+) -> Response {
+    if let Some(r) = admin_only(lang, &s) {
+        return r;
+    }
+    api_keys_page(&state, lang, &s, None, None).await
+}
+
+async fn change_api_keys(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    posted: Result<FormData, FormError>,
+) -> Response {
+    use wangge_core::Localized;
+    if let Some(r) = admin_only(lang, &s) {
+        return r;
+    }
+    let form = match checked(&s, posted) {
+        Ok(f) => f,
+        Err(e) => return fail(lang, &s, &e),
+    };
+    let by = Some(s.actor.user_id);
+    let revoke = form.get("revoke");
+    let result = if revoke.is_empty() {
+        state
+            .app
+            .add_api_key(by, &form.get("name"))
+            .await
+            .map(|(view, key)| Some((view.name, key)))
+    } else {
+        state.app.revoke_api_key(by, &revoke).await.map(|()| None)
+    };
+    match result {
+        Ok(created) => api_keys_page(&state, lang, &s, created, None).await,
+        Err(e @ AppError::Invalid { .. }) => {
+            api_keys_page(&state, lang, &s, None, Some(e.localized(lang))).await
+        }
+        Err(e) => fail(lang, &s, &e),
+    }
 }

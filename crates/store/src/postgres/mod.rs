@@ -736,6 +736,35 @@ impl Store for PgStore {
         cases::case_pauses(&self.pool, id).await
     }
 
+    async fn insert_api_key(
+        &self,
+        user: NewUser,
+        name: String,
+        key_hash: Vec<u8>,
+        prefix: String,
+        at: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<crate::model::ApiKey> {
+        work::insert_api_key(&self.pool, user, name, key_hash, prefix, at, audit).await
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<crate::model::ApiKey>> {
+        work::api_keys(&self.pool).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &[u8]) -> StoreResult<Option<crate::model::ApiKey>> {
+        work::api_key_by_hash(&self.pool, key_hash).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        name: &str,
+        at: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        work::revoke_api_key(&self.pool, name, at, audit).await
+    }
+
     async fn sweepable_cases(&self) -> StoreResult<Vec<CaseRecord>> {
         sqlx::query(sql::SWEEPABLE_CASES)
             .fetch_all(&self.pool)

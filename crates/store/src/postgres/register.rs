@@ -396,24 +396,34 @@ pub async fn business_secrets(
 
 pub async fn insert_user(pool: &PgPool, u: NewUser, e: AuditEntry) -> StoreResult<Id> {
     let mut tx = pool.begin().await?;
+    let id = insert_user_in(&mut tx, &u, &e).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a user with its scopes and audit record, in `tx`.
+pub async fn insert_user_in(
+    tx: &mut Transaction<'_, Postgres>,
+    u: &NewUser,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
     let id: Id = sqlx::query_scalar(sql::INSERT_USER)
         .bind(&u.username)
         .bind(&u.display_name)
         .bind(&u.role)
         .bind(&u.password_hash)
         .bind(time::to_micros(e.at))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     for (kind, ref_id) in &u.scopes {
         sqlx::query(sql::INSERT_USER_SCOPE)
             .bind(id)
             .bind(kind.as_str())
             .bind(ref_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    append_audit(&mut tx, &e.record(id)).await?;
-    tx.commit().await?;
+    append_audit(tx, &e.clone().record(id)).await?;
     Ok(id)
 }
 

@@ -260,3 +260,76 @@ pub async fn webhook_attempts(
         .map(rows::webhook_attempt)
         .collect()
 }
+
+pub async fn insert_api_key(
+    pool: &PgPool,
+    user: crate::model::NewUser,
+    name: String,
+    key_hash: Vec<u8>,
+    prefix: String,
+    at: jiff::Timestamp,
+    audit: AuditEntry,
+) -> StoreResult<crate::model::ApiKey> {
+    let mut tx = pool.begin().await?;
+    let user_id = crate::postgres::register::insert_user_in(&mut tx, &user, &audit).await?;
+    let id: Id = sqlx::query_scalar(sql::INSERT_API_KEY)
+        .bind(&name)
+        .bind(key_hash)
+        .bind(&prefix)
+        .bind(user_id)
+        .bind(time::to_micros(at))
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(crate::model::ApiKey {
+        id,
+        name,
+        prefix,
+        user_id,
+        created_at: at,
+        revoked_at: None,
+    })
+}
+
+pub async fn api_keys(pool: &PgPool) -> StoreResult<Vec<crate::model::ApiKey>> {
+    sqlx::query(sql::API_KEYS)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::api_key)
+        .collect()
+}
+
+pub async fn api_key_by_hash(
+    pool: &PgPool,
+    key_hash: &[u8],
+) -> StoreResult<Option<crate::model::ApiKey>> {
+    sqlx::query(sql::API_KEY_BY_HASH)
+        .bind(key_hash.to_vec())
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(rows::api_key)
+        .transpose()
+}
+
+pub async fn revoke_api_key(
+    pool: &PgPool,
+    name: &str,
+    at: jiff::Timestamp,
+    audit: AuditEntry,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query(sql::REVOKE_API_KEY)
+        .bind(time::to_micros(at))
+        .bind(name.to_owned())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("api key {name}")));
+    }
+    append_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_photos_notifications_jobs.sql"),
     include_str!("../../migrations/sqlite/0005_merged_cases.sql"),
     include_str!("../../migrations/sqlite/0006_routing_rules.sql"),
+    include_str!("../../migrations/sqlite/0007_api_keys.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -1050,6 +1051,40 @@ impl Store for SqliteStore {
         limit: i64,
     ) -> StoreResult<Vec<WebhookAttemptRecord>> {
         self.read(move |c| work::webhook_attempts(c, webhook_id, limit))
+            .await
+    }
+
+    async fn insert_api_key(
+        &self,
+        user: NewUser,
+        name: String,
+        key_hash: Vec<u8>,
+        prefix: String,
+        at: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<crate::model::ApiKey> {
+        self.write(move |c| work::insert_api_key(c, &user, &name, &key_hash, &prefix, at, &audit))
+            .await
+    }
+
+    async fn api_keys(&self) -> StoreResult<Vec<crate::model::ApiKey>> {
+        self.read(work::api_keys).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &[u8]) -> StoreResult<Option<crate::model::ApiKey>> {
+        let key_hash = key_hash.to_vec();
+        self.read(move |c| work::api_key_by_hash(c, &key_hash))
+            .await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        name: &str,
+        at: Timestamp,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(move |c| work::revoke_api_key(c, &name, at, &audit))
             .await
     }
 }

@@ -208,3 +208,55 @@ pub fn webhook_attempts(
         |r| rows::webhook_attempt(r),
     )
 }
+
+pub fn insert_api_key(
+    conn: &Connection,
+    user: &crate::model::NewUser,
+    name: &str,
+    key_hash: &[u8],
+    prefix: &str,
+    at: jiff::Timestamp,
+    audit: &AuditEntry,
+) -> StoreResult<crate::model::ApiKey> {
+    let user_id = crate::sqlite::register::insert_user(conn, user, audit)?;
+    let id: Id = conn.prepare_cached(sql::INSERT_API_KEY)?.query_row(
+        params![name, key_hash, prefix, user_id, time::to_micros(at)],
+        |r| r.get(0),
+    )?;
+    Ok(crate::model::ApiKey {
+        id,
+        name: name.to_owned(),
+        prefix: prefix.to_owned(),
+        user_id,
+        created_at: at,
+        revoked_at: None,
+    })
+}
+
+pub fn api_keys(conn: &Connection) -> StoreResult<Vec<crate::model::ApiKey>> {
+    all(conn, sql::API_KEYS, [], |r| rows::api_key(r))
+}
+
+pub fn api_key_by_hash(
+    conn: &Connection,
+    key_hash: &[u8],
+) -> StoreResult<Option<crate::model::ApiKey>> {
+    let mut stmt = conn.prepare_cached(sql::API_KEY_BY_HASH)?;
+    let mut rows = stmt.query([key_hash])?;
+    rows.next()?.map(rows::api_key).transpose()
+}
+
+pub fn revoke_api_key(
+    conn: &Connection,
+    name: &str,
+    at: jiff::Timestamp,
+    audit: &AuditEntry,
+) -> StoreResult<()> {
+    let n = conn
+        .prepare_cached(sql::REVOKE_API_KEY)?
+        .execute(params![time::to_micros(at), name])?;
+    if n != 1 {
+        return Err(StoreError::NotFound(format!("api key {name}")));
+    }
+    append_audit(conn, audit)
+}

@@ -1675,6 +1675,37 @@ async fn the_administration_pages(db: &TestDb) {
     assert!(added.contains("只显示这一次") && added.contains("钉钉群"));
     let (_, list) = page(&w, Some("admin"), "/admin/webhooks").await;
     assert!(list.contains("钉钉群") && !list.contains("只显示这一次"));
+    // Open311 keys: shown once, revoked at once.
+    let (s, _) = page(&w, Some("secretary"), "/admin/apikeys").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, created, _) = form(
+        &w,
+        "admin",
+        "/admin/apikeys",
+        &[("_csrf", &csrf), ("name", "civic-app")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let marker = r#"<code id="new-key">"#;
+    let start = created.find(marker).unwrap() + marker.len();
+    let key = created[start..].split('<').next().unwrap().to_owned();
+    assert!(key.starts_with("w311_"));
+    assert!(w.app.api_key(&key).await.unwrap().is_some());
+    let (_, listed) = page(&w, Some("admin"), "/admin/apikeys").await;
+    assert!(listed.contains("civic-app") && !listed.contains(&key));
+    let (s, revoked, _) = form(
+        &w,
+        "admin",
+        "/admin/apikeys",
+        &[("_csrf", &csrf), ("revoke", "civic-app")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(revoked.contains("已吊销"));
+    assert!(
+        w.app.api_key(&key).await.unwrap().is_none(),
+        "a revoked key opens nothing"
+    );
 }
 
 async fn routing_rules_send_cases_by_place(db: &TestDb) {
