@@ -267,6 +267,8 @@ pub struct PublicCaseView {
     pub next_step_en: String,
     /// The public code of the case this one was merged into.
     pub merged_into: Option<String>,
+    /// When the whole case is due, while it runs.
+    pub deadline: Option<Timestamp>,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -1199,6 +1201,7 @@ impl App {
         let (next_zh, next_en) = workflow::next_step(v.state);
         Ok(PublicCaseView {
             merged_into,
+            deadline: v.overall.deadline.filter(|_| v.overall.light.is_some()),
             next_step_zh: next_zh.into(),
             next_step_en: next_en.into(),
             public_code: v.public_code,

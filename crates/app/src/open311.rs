@@ -117,3 +117,135 @@ impl App {
             .collect())
     }
 }
+
+/// A service request as Open311 shows it: public facts only, never the
+/// reporter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The case's public code.
+    pub id: String,
+    /// `open` or `closed`.
+    pub status: &'static str,
+    /// The rich state, in words.
+    pub status_notes: String,
+    pub service_code: String,
+    pub service_name: String,
+    /// The department holding it.
+    pub agency_responsible: String,
+    pub requested: jiff::Timestamp,
+    pub updated: jiff::Timestamp,
+    /// The deadline of the whole case, while it runs.
+    pub expected: Option<jiff::Timestamp>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// What an Open311 client files (`POST requests`), already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct NewRequest {
+    pub service_code: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: String,
+    pub description: String,
+    /// `attribute[code]` values, several for multi-value lists.
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// The person's name, kept as the caller's (never public).
+    pub name: Option<String>,
+}
+
+impl App {
+    /// Files a request for a client (by its key) as a case: routed,
+    /// clocked, in the workflow. Answers its public code.
+    pub async fn open311_file(
+        &self,
+        key: &wangge_store::ApiKey,
+        request: NewRequest,
+    ) -> Result<String, AppError> {
+        let services = self.open311_services().await?;
+        let Some(service) = services.iter().find(|s| s.code == request.service_code) else {
+            return Err(AppError::NotFound(Resource::Service));
+        };
+        let actor = wangge_core::policy::Actor {
+            user_id: key.user_id,
+            role: wangge_core::policy::Role::Resident,
+            grids: Vec::new(),
+            communities: Vec::new(),
+            streets: Vec::new(),
+            departments: Vec::new(),
+        };
+        let description = if request.description.trim().is_empty() {
+            service.name.clone()
+        } else {
+            request.description
+        };
+        let form = crate::cases::CaseForm {
+            category: service.code.clone(),
+            description,
+            lat: request.lat,
+            lon: request.lon,
+            address: request.address,
+            urgency: "normal".into(),
+            source: Some("resident".into()),
+            answers: request.attributes,
+            caller_name: request.name,
+            photos: Vec::new(),
+        };
+        let (view, _) = self.report_case(&actor, &form, None).await?;
+        Ok(view.public_code)
+    }
+
+    /// One request by its public code; internal categories are not found.
+    pub async fn open311_request(&self, code: &str) -> Result<Request, AppError> {
+        let case = self
+            .store
+            .case_by_code(code)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Case))?;
+        let view = self.public_case(code).await?;
+        let reference = self.reference().await?;
+        let category = reference
+            .categories
+            .iter()
+            .find(|c| c.id == case.category_id)
+            .ok_or(AppError::NotFound(Resource::Case))?;
+        let updated = view
+            .timeline
+            .last()
+            .map(|e| e.at)
+            .unwrap_or(case.reported_at);
+        // Always an address: the one given, else the grid it lies in.
+        let address = if case.address.is_empty() {
+            match case.grid_id {
+                Some(g) => self
+                    .store
+                    .grid(g)
+                    .await?
+                    .map(|g| g.grid.name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            }
+        } else {
+            case.address.clone()
+        };
+        Ok(Request {
+            id: case.public_code.clone(),
+            status: if view.closed || matches!(case.state.as_str(), "voided" | "merged") {
+                "closed"
+            } else {
+                "open"
+            },
+            status_notes: format!("{}：{}", view.state_label_zh, view.next_step_zh),
+            service_code: category.spec.code.clone(),
+            service_name: category.spec.name.clone(),
+            agency_responsible: view.department.clone().unwrap_or_default(),
+            requested: case.reported_at,
+            updated,
+            expected: view.deadline,
+            address,
+            lat: case.lat,
+            lon: case.lon,
+        })
+    }
+}

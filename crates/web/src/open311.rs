@@ -14,14 +14,15 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use serde_json::Value;
 use wangge_app::AppError;
-use wangge_app::open311::{Attribute, Service};
+use wangge_app::open311::{Attribute, NewRequest, Request, Service};
 
 use crate::session::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/open311/v2/{file}", get(resource))
+        .route("/open311/v2/{file}", get(resource).post(post_resource))
         .route("/open311/v2/services/{file}", get(definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
 }
 
 /// What a response holds, in either format.
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
 pub enum Node {
     Text(String),
     Int(i64),
+    Float(f64),
     Bool(bool),
     /// Named fields, in order.
     Obj(Vec<(&'static str, Node)>),
@@ -55,6 +57,7 @@ fn json(node: &Node) -> Value {
     match node {
         Node::Text(s) => Value::String(s.clone()),
         Node::Int(i) => Value::from(*i),
+        Node::Float(x) => Value::from(*x),
         Node::Bool(b) => Value::Bool(*b),
         Node::Obj(fields) => Value::Object(
             fields
@@ -72,6 +75,9 @@ fn write_xml(w: &mut Writer<Vec<u8>>, name: &str, node: &Node) -> std::io::Resul
         Node::Text(s) => element.write_text_content(BytesText::new(s)).map(|_| ()),
         Node::Int(i) => element
             .write_text_content(BytesText::new(&i.to_string()))
+            .map(|_| ()),
+        Node::Float(x) => element
+            .write_text_content(BytesText::new(&x.to_string()))
             .map(|_| ()),
         Node::Bool(b) => element
             .write_text_content(BytesText::new(if *b { "true" } else { "false" }))
@@ -287,6 +293,231 @@ async fn definition(State(state): State<AppState>, Path(file): Path<String>) -> 
             StatusCode::NOT_FOUND,
             &format!("service_code {code} not found"),
         ),
+        Err(e) => app_error(format, &e),
+    }
+}
+
+fn time(t: jiff::Timestamp) -> Node {
+    Node::Text(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+fn opt_time(t: Option<jiff::Timestamp>) -> Node {
+    t.map(time).unwrap_or(Node::Text(String::new()))
+}
+
+fn number(x: Option<f64>) -> Node {
+    x.map(Node::Float).unwrap_or(Node::Text(String::new()))
+}
+
+/// A request's public facts, in the spec's order.
+fn request(r: &Request) -> Node {
+    Node::Obj(vec![
+        ("service_request_id", Node::Text(r.id.clone())),
+        ("status", Node::Text(r.status.into())),
+        ("status_notes", Node::Text(r.status_notes.clone())),
+        ("service_name", Node::Text(r.service_name.clone())),
+        ("service_code", Node::Text(r.service_code.clone())),
+        // The reporter's words stay off public pages; so here.
+        ("description", Node::Text(String::new())),
+        (
+            "agency_responsible",
+            Node::Text(r.agency_responsible.clone()),
+        ),
+        ("service_notice", Node::Text(String::new())),
+        ("requested_datetime", time(r.requested)),
+        ("updated_datetime", time(r.updated)),
+        ("expected_datetime", opt_time(r.expected)),
+        ("address", Node::Text(r.address.clone())),
+        ("address_id", Node::Text(String::new())),
+        ("zipcode", Node::Text(String::new())),
+        ("lat", number(r.lat)),
+        ("long", number(r.lon)),
+        ("media_url", Node::Text(String::new())),
+    ])
+}
+
+async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some((id, format)) = split(&file) else {
+        return error(
+            Format::Xml,
+            StatusCode::NOT_FOUND,
+            "unknown format: use .xml or .json",
+        );
+    };
+    match state.app.open311_request(id).await {
+        Ok(r) => respond(
+            StatusCode::OK,
+            format,
+            "service_requests",
+            &Node::List("request", vec![request(&r)]),
+        ),
+        Err(AppError::NotFound(_)) => error(
+            format,
+            StatusCode::NOT_FOUND,
+            &format!("service_request_id {id} not found"),
+        ),
+        Err(e) => app_error(format, &e),
+    }
+}
+
+/// `POST requests`: form-encoded, as the spec says.
+async fn post_resource(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some((name, format)) = split(&file) else {
+        return error(
+            Format::Xml,
+            StatusCode::NOT_FOUND,
+            "unknown format: use .xml or .json",
+        );
+    };
+    if name != "requests" {
+        return error(
+            format,
+            StatusCode::NOT_FOUND,
+            &format!("no such resource: {name}"),
+        );
+    }
+    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("unreadable form: {e}"),
+            );
+        }
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let key = match get("api_key") {
+        Some(k) => state.app.api_key(&k).await,
+        None => Ok(None),
+    };
+    let key = match key {
+        Ok(Some(k)) => k,
+        Ok(None) => {
+            return error(format, StatusCode::FORBIDDEN, "invalid or missing api_key");
+        }
+        Err(e) => return app_error(format, &e),
+    };
+    let Some(service_code) = get("service_code") else {
+        return error(format, StatusCode::BAD_REQUEST, "service_code is required");
+    };
+    let coordinate = |k: &str| get(k).map(|v| v.parse::<f64>());
+    let (lat, lon) = match (coordinate("lat"), coordinate("long")) {
+        (Some(Ok(lat)), Some(Ok(lon))) => (Some(lat), Some(lon)),
+        (None, None) => (None, None),
+        _ => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                "lat and long must be given together, as numbers",
+            );
+        }
+    };
+    let mut address = get("address_string").unwrap_or_default();
+    let (mut lat, mut lon) = (lat, lon);
+    if let Some(id) = get("address_id") {
+        // An address id is a building of the register.
+        let building = match id.parse::<i64>() {
+            Ok(id) => state.app.store().building(id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        let Some(b) = building else {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("address_id {id} is not known"),
+            );
+        };
+        lat = lat.or(Some(b.location.lat));
+        lon = lon.or(Some(b.location.lon));
+        if address.is_empty() {
+            address = b.address;
+        }
+    }
+    if lat.is_none() && address.is_empty() {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "a location is required: lat and long, address_string or address_id",
+        );
+    }
+    let description = get("description").unwrap_or_default();
+    if description.chars().count() > 4000 {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "description is limited to 4,000 characters",
+        );
+    }
+    let mut attributes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (k, v) in &fields {
+        if let Some(code) = k.strip_prefix("attribute[") {
+            let code = code.trim_end_matches("[]").trim_end_matches(']');
+            if !code.is_empty() && !v.trim().is_empty() {
+                attributes
+                    .entry(code.to_owned())
+                    .or_default()
+                    .push(v.trim().to_owned());
+            }
+        }
+    }
+    let name = [get("first_name"), get("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let filed = state
+        .app
+        .open311_file(
+            &key,
+            NewRequest {
+                service_code: service_code.clone(),
+                lat,
+                lon,
+                address,
+                description,
+                attributes,
+                name: Some(name).filter(|n| !n.is_empty()),
+            },
+        )
+        .await;
+    match filed {
+        Ok(id) => respond(
+            StatusCode::CREATED,
+            format,
+            "service_requests",
+            &Node::List(
+                "request",
+                vec![Node::Obj(vec![
+                    ("service_request_id", Node::Text(id)),
+                    ("service_notice", Node::Text(String::new())),
+                    ("account_id", Node::Text(String::new())),
+                ])],
+            ),
+        ),
+        Err(AppError::NotFound(_)) => error(
+            format,
+            StatusCode::NOT_FOUND,
+            &format!("service_code {service_code} not found"),
+        ),
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields(_))) => {
+            let details: Vec<String> = e
+                .field_errors()
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message(wangge_core::Lang::En)))
+                .collect();
+            error(format, StatusCode::BAD_REQUEST, &details.join("; "))
+        }
         Err(e) => app_error(format, &e),
     }
 }

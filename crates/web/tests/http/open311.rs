@@ -12,12 +12,33 @@ use wangge_app::{App, FixedClock, Vault};
 use wangge_testkit::{TestDb, both_backends};
 
 async fn router(db: &TestDb) -> axum::Router {
+    router_and_app(db).await.0
+}
+
+async fn router_and_app(db: &TestDb) -> (axum::Router, Arc<App>) {
     let clock = Arc::new(FixedClock::new("2026-11-30T01:00:00Z".parse().unwrap()));
     let app = App::new(db.store.clone(), clock, Vault::from_master_key(&[7; 32]))
         .await
         .unwrap();
     app.load_demo_geography().await.unwrap();
-    wangge_web::router(app)
+    (wangge_web::router(app.clone()), app)
+}
+
+async fn post(router: &axum::Router, uri: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header(header::HOST, "wangge.test")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
 async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String, String) {
@@ -144,4 +165,129 @@ async fn every_read_endpoint_in_both_formats(db: &TestDb) {
     assert_eq!(traffic["values"][0]["key"], "大");
 }
 
-both_backends!(every_read_endpoint_in_both_formats);
+async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
+    let (r, app) = router_and_app(db).await;
+    let (_, key) = app.add_api_key(None, "civic-app").await.unwrap();
+    let b13 = app
+        .store()
+        .all_buildings()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.number == "13")
+        .unwrap();
+    let (lat, lon) = (b13.location.lat.to_string(), b13.location.lon.to_string());
+    let good: Vec<(&str, &str)> = vec![
+        ("api_key", key.as_str()),
+        ("service_code", "0103"),
+        ("lat", lat.as_str()),
+        ("long", lon.as_str()),
+        ("attribute[traffic]", "大"),
+        ("description", "13栋门前雨水井盖缺失"),
+        ("first_name", "王"),
+        ("last_name", "小明"),
+        ("email", "wang@example.org"),
+    ];
+    let without = |k: &str| -> Vec<(&str, &str)> {
+        good.iter()
+            .copied()
+            .filter(|(f, _)| !f.starts_with(k))
+            .collect()
+    };
+    let mut wrong_key = good.clone();
+    wrong_key[0] = ("api_key", "w311_not-a-key");
+    let mut unknown = good.clone();
+    unknown[1] = ("service_code", "9999");
+    let mut bad_lat = good.clone();
+    bad_lat[2] = ("lat", "north");
+    let long = "井".repeat(4001);
+    let mut too_long = good.clone();
+    too_long[5] = ("description", long.as_str());
+    for (form, file, status) in [
+        (
+            without("api_key"),
+            "post_error_no_key",
+            StatusCode::FORBIDDEN,
+        ),
+        (wrong_key, "post_error_wrong_key", StatusCode::FORBIDDEN),
+        (
+            without("service_code"),
+            "post_error_no_service",
+            StatusCode::BAD_REQUEST,
+        ),
+        (unknown, "post_error_unknown_service", StatusCode::NOT_FOUND),
+        (
+            good.iter()
+                .copied()
+                .filter(|(f, _)| *f != "lat" && *f != "long")
+                .collect(),
+            "post_error_no_location",
+            StatusCode::BAD_REQUEST,
+        ),
+        (bad_lat, "post_error_bad_lat", StatusCode::BAD_REQUEST),
+        (
+            without("attribute"),
+            "post_error_missing_attribute",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            too_long,
+            "post_error_description_too_long",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        for ext in ["xml", "json"] {
+            let (s, body) = post(&r, &format!("/open311/v2/requests.{ext}"), &form).await;
+            assert_eq!(s, status, "{file}.{ext}: {body}");
+            golden(&format!("{file}.{ext}"), &body);
+        }
+    }
+    assert_eq!(
+        app.store().case_count().await.unwrap(),
+        0,
+        "refused requests file nothing"
+    );
+
+    let (s, body) = post(&r, "/open311/v2/requests.json", &good).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    golden("post_created.json", &body.replace(&id, "ID"));
+    // It is a real case: in the grid of building 13, routed to roads, clocked.
+    let case = app.store().case_by_code(&id).await.unwrap().unwrap();
+    assert_eq!(case.grid_id, Some(b13.grid_id));
+    assert_eq!(case.state, "reported");
+    assert_eq!(case.reporter_name.as_deref(), Some("王 小明"));
+    for ext in ["xml", "json"] {
+        let (s, _, body) = get(&r, &format!("/open311/v2/requests/{id}.{ext}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            !body.contains("小明") && !body.contains("wang@"),
+            "no reporter: {body}"
+        );
+        golden(&format!("request.{ext}"), &body.replace(&id, "ID"));
+    }
+    // By a building of the register, as an address id.
+    let building = b13.id.to_string();
+    let by_address: Vec<(&str, &str)> = vec![
+        ("api_key", key.as_str()),
+        ("service_code", "E0101"),
+        ("address_id", building.as_str()),
+    ];
+    let (s, body) = post(&r, "/open311/v2/requests.xml", &by_address).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    // A revoked key files nothing more.
+    app.revoke_api_key(None, "civic-app").await.unwrap();
+    let (s, _) = post(&r, "/open311/v2/requests.json", &good).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = get(&r, "/open311/v2/requests/nope.json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+both_backends!(
+    every_read_endpoint_in_both_formats,
+    a_request_is_filed_as_a_case_and_read_back
+);
