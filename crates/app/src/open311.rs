@@ -249,3 +249,103 @@ impl App {
         })
     }
 }
+
+/// The filters of `GET requests`.
+#[derive(Debug, Clone, Default)]
+pub struct RequestQuery {
+    /// When given, these requests only; the other filters are ignored.
+    pub ids: Vec<String>,
+    pub service_codes: Vec<String>,
+    pub start: Option<jiff::Timestamp>,
+    pub end: Option<jiff::Timestamp>,
+    /// `open` and/or `closed`.
+    pub statuses: Vec<String>,
+    /// From 1.
+    pub page: i64,
+    /// At most [`MAX_REQUESTS`].
+    pub page_size: i64,
+}
+
+/// The most requests one answer lists.
+pub const MAX_REQUESTS: i64 = 1000;
+/// The window listed when no dates are given.
+pub const DEFAULT_WINDOW_DAYS: i64 = 90;
+
+const OPEN_STATES: &[&str] = &[
+    "reported",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "handled",
+    "verified",
+    "self_handled",
+    "hung_up",
+];
+const CLOSED_STATES: &[&str] = &["closed", "rated", "voided", "merged"];
+
+impl App {
+    /// Requests by the spec's filters: ids override the rest; by default the
+    /// last 90 days, at most 1,000, newest first.
+    pub async fn open311_requests(&self, q: RequestQuery) -> Result<Vec<Request>, AppError> {
+        if !q.ids.is_empty() {
+            let mut out = Vec::new();
+            for id in q.ids.iter().take(MAX_REQUESTS as usize) {
+                match self.open311_request(id).await {
+                    Ok(r) => out.push(r),
+                    Err(AppError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(out);
+        }
+        let services = self.open311_services().await?;
+        let reference = self.reference().await?;
+        let wanted: Vec<&Service> = services
+            .iter()
+            .filter(|s| q.service_codes.is_empty() || q.service_codes.contains(&s.code))
+            .collect();
+        let category_ids: Vec<wangge_core::org::Id> = reference
+            .categories
+            .iter()
+            .filter(|c| wanted.iter().any(|s| s.code == c.spec.code))
+            .map(|c| c.id)
+            .collect();
+        let now = self.now();
+        let to = q.end.unwrap_or(now);
+        let from = q
+            .start
+            .unwrap_or(to - jiff::SignedDuration::from_hours(24 * DEFAULT_WINDOW_DAYS));
+        let mut states: Vec<String> = Vec::new();
+        for s in &q.statuses {
+            let list = match s.as_str() {
+                "open" => OPEN_STATES,
+                "closed" => CLOSED_STATES,
+                other => {
+                    return Err(AppError::invalid(
+                        "status",
+                        format!("status is open or closed, not {other}"),
+                        "状态应为 open 或 closed",
+                    ));
+                }
+            };
+            states.extend(list.iter().map(|s| (*s).to_owned()));
+        }
+        let size = q.page_size.clamp(1, MAX_REQUESTS);
+        let cases = self
+            .store
+            .public_cases(wangge_store::PublicCaseQuery {
+                category_ids,
+                from,
+                to,
+                states,
+                limit: size,
+                offset: (q.page.max(1) - 1) * size,
+            })
+            .await?;
+        let mut out = Vec::with_capacity(cases.len());
+        for c in cases {
+            out.push(self.open311_request(&c.public_code).await?);
+        }
+        Ok(out)
+    }
+}

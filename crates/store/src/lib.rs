@@ -36,8 +36,8 @@ pub use model::{
     BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
     HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDwelling, NewJob,
     NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification, OrgNames,
-    PauseChange, PhotoMeta, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind, Secrets,
-    SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt, WebhookAttemptRecord,
+    PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind,
+    Secrets, SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt, WebhookAttemptRecord,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,6 +305,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<CaseRecord>>;
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
     async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
+    /// Cases of some categories in a time window (Open311 lists).
+    async fn public_cases(&self, query: PublicCaseQuery) -> StoreResult<Vec<CaseRecord>>;
     /// Applies an action if the case is still at `version` (else
     /// `Conflict`), with its timeline entry, photos and effects.
     #[allow(clippy::too_many_arguments)]

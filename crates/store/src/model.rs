@@ -602,3 +602,15 @@ pub struct ApiKey {
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
+
+/// Which public cases an Open311 list shows.
+#[derive(Debug, Clone, Default)]
+pub struct PublicCaseQuery {
+    pub category_ids: Vec<Id>,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// All when empty.
+    pub states: Vec<String>,
+    pub limit: i64,
+    pub offset: i64,
+}

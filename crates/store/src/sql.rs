@@ -638,3 +638,21 @@ pub const API_KEY_BY_HASH: &str = concat!(
 );
 pub const REVOKE_API_KEY: &str =
     "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL";
+
+/// Cases of the categories in $1, reported in [$2, $3], in the states $4
+/// (all when empty), newest first; $5 limit, $6 offset (Open311 lists).
+macro_rules! cases_for_open311 {
+    ($in_categories:literal, $in_states:literal, $states_empty:literal) => {
+        concat!(
+            "SELECT ",
+            case_columns!(),
+            " FROM cases c WHERE c.category_id ",
+            $in_categories,
+            " AND c.reported_at >= $2 AND c.reported_at <= $3 AND (",
+            $states_empty,
+            " OR c.state ",
+            $in_states,
+            ") ORDER BY c.reported_at DESC, c.id DESC LIMIT $5 OFFSET $6"
+        )
+    };
+}

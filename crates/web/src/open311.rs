@@ -228,6 +228,7 @@ async fn resource(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     Path(file): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let Some((name, format)) = split(&file) else {
         return error(
@@ -259,11 +260,110 @@ async fn resource(
             ),
             Err(e) => app_error(format, &e),
         },
+        "requests" => list_requests(&state, format, query.as_deref().unwrap_or("")).await,
         _ => error(
             format,
             StatusCode::NOT_FOUND,
             &format!("no such resource: {name}"),
         ),
+    }
+}
+
+/// `GET requests`: filters by id (overriding the rest), service code,
+/// dates and status; the last 90 days and 1,000 requests by default;
+/// `page` and `page_size`.
+async fn list_requests(state: &AppState, format: Format, query: &str) -> Response {
+    let fields: Vec<(String, String)> = match serde_urlencoded::from_str(query) {
+        Ok(f) => f,
+        Err(e) => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("unreadable query: {e}"),
+            );
+        }
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let list = |k: &str| -> Vec<String> {
+        get(k)
+            .map(|v| {
+                v.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut dates = [None, None];
+    for (slot, key) in dates.iter_mut().zip(["start_date", "end_date"]) {
+        if let Some(v) = get(key) {
+            match v.parse::<jiff::Timestamp>() {
+                Ok(t) => *slot = Some(t),
+                Err(_) => {
+                    return error(
+                        format,
+                        StatusCode::BAD_REQUEST,
+                        &format!(
+                            "{key} must be a date and time with a time zone (ISO 8601), not {v}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    // A bad number names its parameter.
+    let number = |k: &'static str, default: i64| -> Result<i64, &'static str> {
+        match get(k) {
+            None => Ok(default),
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or(k),
+        }
+    };
+    let (page, page_size) = match (number("page", 1), number("page_size", 1000)) {
+        (Ok(p), Ok(s)) => (p, s),
+        (Err(k), _) | (_, Err(k)) => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("{k} must be a whole number from 1"),
+            );
+        }
+    };
+    if let (Some(start), Some(end)) = (dates[0], dates[1])
+        && start > end
+    {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "start_date is after end_date",
+        );
+    }
+    let query = wangge_app::open311::RequestQuery {
+        ids: list("service_request_id"),
+        service_codes: list("service_code"),
+        start: dates[0],
+        end: dates[1],
+        statuses: list("status"),
+        page,
+        page_size,
+    };
+    match state.app.open311_requests(query).await {
+        Ok(found) => respond(
+            StatusCode::OK,
+            format,
+            "service_requests",
+            &Node::List("request", found.iter().map(request).collect()),
+        ),
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields(_))) => {
+            use wangge_core::{Lang, Localized};
+            error(format, StatusCode::BAD_REQUEST, &e.localized(Lang::En))
+        }
+        Err(e) => app_error(format, &e),
     }
 }
 

@@ -464,3 +464,22 @@ pub async fn delete_routing_rule(pool: &PgPool, id: Id, audit: AuditEntry) -> St
     tx.commit().await?;
     Ok(())
 }
+
+pub async fn public_cases(
+    pool: &PgPool,
+    q: crate::model::PublicCaseQuery,
+) -> StoreResult<Vec<CaseRecord>> {
+    const SQL: &str = cases_for_open311!("= ANY($1)", "= ANY($4)", "cardinality($4::text[]) = 0");
+    sqlx::query(SQL)
+        .bind(q.category_ids)
+        .bind(time::to_micros(q.from))
+        .bind(time::to_micros(q.to))
+        .bind(q.states)
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::case)
+        .collect()
+}

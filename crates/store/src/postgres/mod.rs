@@ -765,6 +765,13 @@ impl Store for PgStore {
         work::revoke_api_key(&self.pool, name, at, audit).await
     }
 
+    async fn public_cases(
+        &self,
+        query: crate::model::PublicCaseQuery,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        cases::public_cases(&self.pool, query).await
+    }
+
     async fn sweepable_cases(&self) -> StoreResult<Vec<CaseRecord>> {
         sqlx::query(sql::SWEEPABLE_CASES)
             .fetch_all(&self.pool)

@@ -391,3 +391,32 @@ pub fn delete_routing_rule(conn: &Connection, id: Id, audit: &AuditEntry) -> Sto
     }
     append_audit(conn, &audit.clone().record(id))
 }
+
+pub fn public_cases(
+    conn: &Connection,
+    q: &crate::model::PublicCaseQuery,
+) -> StoreResult<Vec<CaseRecord>> {
+    const SQL: &str = cases_for_open311!(
+        "IN (SELECT value FROM json_each($1))",
+        "IN (SELECT value FROM json_each($4))",
+        "json_array_length($4) = 0"
+    );
+    let categories =
+        serde_json::to_string(&q.category_ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let states =
+        serde_json::to_string(&q.states).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut stmt = conn.prepare_cached(SQL)?;
+    let mut rows = stmt.query(params![
+        categories,
+        time::to_micros(q.from),
+        time::to_micros(q.to),
+        states,
+        q.limit,
+        q.offset
+    ])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(rows::case(r)?);
+    }
+    Ok(out)
+}

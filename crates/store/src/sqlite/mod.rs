@@ -899,6 +899,13 @@ impl Store for SqliteStore {
         self.read(move |c| cases::cases(c, &query)).await
     }
 
+    async fn public_cases(
+        &self,
+        query: crate::model::PublicCaseQuery,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        self.read(move |c| cases::public_cases(c, &query)).await
+    }
+
     async fn update_case(
         &self,
         id: Id,

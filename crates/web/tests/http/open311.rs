@@ -279,6 +279,68 @@ async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
     ];
     let (s, body) = post(&r, "/open311/v2/requests.xml", &by_address).await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
+    // Lists: by default the last 90 days, newest first; filters.
+    let count = |body: &str| -> usize {
+        serde_json::from_str::<serde_json::Value>(body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let (s, _, all) = get(&r, "/open311/v2/requests.json").await;
+    assert_eq!((s, count(&all)), (StatusCode::OK, 2));
+    let (_, _, drains) = get(&r, "/open311/v2/requests.xml?service_code=0103").await;
+    golden("requests_service_code.xml", &drains.replace(&id, "ID"));
+    let (_, _, by_id) = get(
+        &r,
+        &format!("/open311/v2/requests.json?service_request_id={id}&service_code=E0101"),
+    )
+    .await;
+    assert_eq!(count(&by_id), 1, "an id overrides the other filters");
+    assert!(by_id.contains(&id));
+    let (_, _, open) = get(&r, "/open311/v2/requests.json?status=open").await;
+    let (_, _, closed) = get(&r, "/open311/v2/requests.json?status=closed").await;
+    assert_eq!((count(&open), count(&closed)), (2, 0));
+    let (_, _, first) = get(&r, "/open311/v2/requests.json?page_size=1").await;
+    let (_, _, second) = get(&r, "/open311/v2/requests.json?page_size=1&page=2").await;
+    assert_eq!((count(&first), count(&second)), (1, 1));
+    assert_ne!(first, second);
+    let (_, _, old) = get(
+        &r,
+        "/open311/v2/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-02-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(count(&old), 0);
+    for (uri, file) in [
+        (
+            "/open311/v2/requests.json?start_date=yesterday",
+            "get_error_bad_date.json",
+        ),
+        (
+            "/open311/v2/requests.xml?start_date=2026-11-30",
+            "get_error_date_without_zone.xml",
+        ),
+        (
+            "/open311/v2/requests.json?start_date=2026-12-01T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+            "get_error_dates_reversed.json",
+        ),
+        (
+            "/open311/v2/requests.json?status=pending",
+            "get_error_bad_status.json",
+        ),
+        (
+            "/open311/v2/requests.json?page_size=0",
+            "get_error_bad_page_size.json",
+        ),
+        ("/open311/v2/requests/nope.xml", "error_unknown_request.xml"),
+    ] {
+        let (s, _, body) = get(&r, uri).await;
+        assert!(
+            s == StatusCode::BAD_REQUEST || s == StatusCode::NOT_FOUND,
+            "{uri}: {s}"
+        );
+        golden(file, &body);
+    }
     // A revoked key files nothing more.
     app.revoke_api_key(None, "civic-app").await.unwrap();
     let (s, _) = post(&r, "/open311/v2/requests.json", &good).await;
