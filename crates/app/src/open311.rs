@@ -349,3 +349,48 @@ impl App {
         Ok(out)
     }
 }
+
+/// One entry of the update feed (mySociety's `servicerequestupdates`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update {
+    pub id: String,
+    pub request_id: String,
+    /// The extended status: OPEN, INVESTIGATING, ACTION_SCHEDULED,
+    /// IN_PROGRESS, FIXED, CLOSED, DUPLICATE.
+    pub status: &'static str,
+    pub at: jiff::Timestamp,
+    pub description: String,
+}
+
+impl App {
+    /// Public timeline entries of public cases in a window (by default the
+    /// last 90 days), oldest first, at most 1,000.
+    pub async fn open311_updates(
+        &self,
+        start: Option<jiff::Timestamp>,
+        end: Option<jiff::Timestamp>,
+    ) -> Result<Vec<Update>, AppError> {
+        let to = end.unwrap_or_else(|| self.now());
+        let from = start.unwrap_or(to - jiff::SignedDuration::from_hours(24 * DEFAULT_WINDOW_DAYS));
+        Ok(self
+            .store
+            .public_updates(from, to, MAX_REQUESTS)
+            .await?
+            .into_iter()
+            .filter_map(|(id, code, at, state, note)| {
+                let state = wangge_core::workflow::CaseState::parse(&state)?;
+                Some(Update {
+                    id: id.to_string(),
+                    request_id: code,
+                    status: wangge_core::workflow::open311_status(state).1,
+                    at,
+                    description: if note.is_empty() {
+                        state.label(wangge_core::Lang::Zh).to_owned()
+                    } else {
+                        note
+                    },
+                })
+            })
+            .collect())
+    }
+}

@@ -374,6 +374,20 @@ pub fn next_step(state: CaseState) -> (&'static str, &'static str) {
     }
 }
 
+/// The state as Open311 clients see it: GeoReport's `open` or `closed`,
+/// and mySociety's extended status for the update feed.
+pub fn open311_status(state: CaseState) -> (&'static str, &'static str) {
+    match state {
+        S::Reported => ("open", "OPEN"),
+        S::Accepted => ("open", "INVESTIGATING"),
+        S::Dispatched | S::HungUp => ("open", "ACTION_SCHEDULED"),
+        S::InProgress | S::Handled | S::Verified | S::SelfHandled => ("open", "IN_PROGRESS"),
+        S::Closed | S::Rated => ("closed", "FIXED"),
+        S::Voided => ("closed", "CLOSED"),
+        S::Merged => ("closed", "DUPLICATE"),
+    }
+}
+
 /// Actions that must carry a photo of the result: handling on the spot
 /// and a department's report that it is handled (the after-photo).
 pub fn needs_photo(action: Action) -> bool {

@@ -305,6 +305,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<CaseRecord>>;
     async fn case_by_code(&self, public_code: &str) -> StoreResult<Option<CaseRecord>>;
     async fn cases(&self, query: CaseQuery) -> StoreResult<Vec<CaseRecord>>;
+    /// Public timeline entries of public cases in `[from, to]`, oldest
+    /// first: `(event id, public code, at, state after, note)`.
+    async fn public_updates(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(Id, String, Timestamp, String, String)>>;
     /// Cases of some categories in a time window (Open311 lists).
     async fn public_cases(&self, query: PublicCaseQuery) -> StoreResult<Vec<CaseRecord>>;
     /// Applies an action if the case is still at `version` (else

@@ -656,3 +656,12 @@ macro_rules! cases_for_open311 {
         )
     };
 }
+
+/// Public timeline entries of public cases, at or after $1 and at or before
+/// $2, oldest first, at most $3 (the Open311 update feed).
+pub const PUBLIC_UPDATES: &str = "\
+    SELECT e.id, c.public_code, e.at, e.to_state, e.note \
+    FROM case_events e JOIN cases c ON c.id = e.case_id \
+    JOIN categories k ON k.id = c.category_id \
+    WHERE e.at >= $1 AND e.at <= $2 AND k.public = $3 AND e.visibility = 'public' \
+    ORDER BY e.at, e.id LIMIT $4";

@@ -261,6 +261,7 @@ async fn resource(
             Err(e) => app_error(format, &e),
         },
         "requests" => list_requests(&state, format, query.as_deref().unwrap_or("")).await,
+        "servicerequestupdates" => updates(&state, format, query.as_deref().unwrap_or("")).await,
         _ => error(
             format,
             StatusCode::NOT_FOUND,
@@ -618,6 +619,82 @@ async fn post_resource(
                 .collect();
             error(format, StatusCode::BAD_REQUEST, &details.join("; "))
         }
+        Err(e) => app_error(format, &e),
+    }
+}
+
+/// `start_date` and `end_date` of a query, or the error answer.
+fn date_range(
+    format: Format,
+    fields: &[(String, String)],
+) -> Result<[Option<jiff::Timestamp>; 2], Box<Response>> {
+    let mut dates = [None, None];
+    for (slot, key) in dates.iter_mut().zip(["start_date", "end_date"]) {
+        let value = fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty());
+        if let Some(v) = value {
+            *slot = Some(v.parse::<jiff::Timestamp>().map_err(|_| {
+                Box::new(error(
+                    format,
+                    StatusCode::BAD_REQUEST,
+                    &format!("{key} must be a date and time with a time zone (ISO 8601), not {v}"),
+                ))
+            })?);
+        }
+    }
+    if let (Some(start), Some(end)) = (dates[0], dates[1])
+        && start > end
+    {
+        return Err(Box::new(error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "start_date is after end_date",
+        )));
+    }
+    Ok(dates)
+}
+
+/// mySociety's `GET servicerequestupdates`: what happened to public
+/// requests, with the extended status.
+async fn updates(state: &AppState, format: Format, query: &str) -> Response {
+    let fields: Vec<(String, String)> = match serde_urlencoded::from_str(query) {
+        Ok(f) => f,
+        Err(e) => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("unreadable query: {e}"),
+            );
+        }
+    };
+    let [start, end] = match date_range(format, &fields) {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
+    match state.app.open311_updates(start, end).await {
+        Ok(list) => respond(
+            StatusCode::OK,
+            format,
+            "service_request_updates",
+            &Node::List(
+                "request_update",
+                list.iter()
+                    .map(|u| {
+                        Node::Obj(vec![
+                            ("update_id", Node::Text(u.id.clone())),
+                            ("service_request_id", Node::Text(u.request_id.clone())),
+                            ("status", Node::Text(u.status.into())),
+                            ("updated_datetime", time(u.at)),
+                            ("description", Node::Text(u.description.clone())),
+                            ("media_url", Node::Text(String::new())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
         Err(e) => app_error(format, &e),
     }
 }

@@ -765,6 +765,27 @@ impl Store for PgStore {
         work::revoke_api_key(&self.pool, name, at, audit).await
     }
 
+    async fn public_updates(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(Id, String, Timestamp, String, String)>> {
+        let rows: Vec<(i64, String, i64, String, String)> = sqlx::query_as(sql::PUBLIC_UPDATES)
+            .bind(wangge_core::time::to_micros(from))
+            .bind(wangge_core::time::to_micros(to))
+            .bind(true)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, code, at, state, note)| {
+                (id, code, wangge_core::time::from_micros(at), state, note)
+            })
+            .collect())
+    }
+
     async fn public_cases(
         &self,
         query: crate::model::PublicCaseQuery,

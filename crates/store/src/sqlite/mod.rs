@@ -899,6 +899,40 @@ impl Store for SqliteStore {
         self.read(move |c| cases::cases(c, &query)).await
     }
 
+    async fn public_updates(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(Id, String, Timestamp, String, String)>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(sql::PUBLIC_UPDATES)?;
+            let rows = stmt.query_map(
+                params![
+                    wangge_core::time::to_micros(from),
+                    wangge_core::time::to_micros(to),
+                    true,
+                    limit
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )?;
+            rows.map(|r| {
+                let (id, code, at, state, note) = r?;
+                Ok((id, code, wangge_core::time::from_micros(at), state, note))
+            })
+            .collect()
+        })
+        .await
+    }
+
     async fn public_cases(
         &self,
         query: crate::model::PublicCaseQuery,

@@ -774,6 +774,7 @@ mod tests {
             sql::START_PAUSE,
             sql::END_PAUSE,
             sql::SWEEPABLE_CASES,
+            sql::PUBLIC_UPDATES,
             cases_for_open311!("IN ($1)", "IN ($4)", "$4 = 0"),
             sql::INSERT_API_KEY,
             sql::API_KEYS,

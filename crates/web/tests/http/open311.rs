@@ -8,7 +8,11 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use wangge_app::{App, FixedClock, Vault};
+use wangge_app::cases::ActForm;
+use wangge_app::{App, FixedClock, UserSpec, Vault};
+use wangge_core::policy::{Actor, Role};
+use wangge_core::workflow::Action;
+use wangge_store::ScopeKind;
 use wangge_testkit::{TestDb, both_backends};
 
 async fn router(db: &TestDb) -> axum::Router {
@@ -341,6 +345,119 @@ async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
         );
         golden(file, &body);
     }
+    // The building-13 drain, filed by the resident app, goes through the
+    // workflow and comes back out as updates and, at last, closed.
+    let roads = app
+        .store()
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == "roads")
+        .unwrap()
+        .id;
+    let staff = |name: &'static str, role: Role, scope: (ScopeKind, i64)| {
+        let app = app.clone();
+        async move {
+            let (user_id, _) = app
+                .create_user(
+                    None,
+                    UserSpec {
+                        username: name.into(),
+                        display_name: name.into(),
+                        role,
+                        scopes: vec![scope],
+                    },
+                )
+                .await
+                .unwrap();
+            Actor {
+                user_id,
+                role,
+                grids: if scope.0 == ScopeKind::Grid {
+                    vec![scope.1]
+                } else {
+                    vec![]
+                },
+                communities: vec![],
+                streets: vec![],
+                departments: if scope.0 == ScopeKind::Department {
+                    vec![scope.1]
+                } else {
+                    vec![]
+                },
+            }
+        }
+    };
+    let leader = staff("leader", Role::GridLeader, (ScopeKind::Grid, b13.grid_id)).await;
+    let worker = staff("worker", Role::GridWorker, (ScopeKind::Grid, b13.grid_id)).await;
+    let dept = staff(
+        "roads",
+        Role::DepartmentStaff,
+        (ScopeKind::Department, roads),
+    )
+    .await;
+    let case_id = case.id;
+    let act = |who: &Actor, action: Action, form: ActForm| {
+        let (app, who) = (app.clone(), who.clone());
+        async move { app.act_on_case(&who, case_id, action, &form).await.unwrap() }
+    };
+    act(&leader, Action::Accept, ActForm::default()).await;
+    act(&leader, Action::Dispatch, ActForm::default()).await;
+    let photo = app
+        .upload_photo(&dept, wangge_media::sample_photo(3, 320, 240))
+        .await
+        .unwrap();
+    act(
+        &dept,
+        Action::Handle,
+        ActForm {
+            note: "已更换新井盖".into(),
+            photos: vec![photo.id],
+            ..ActForm::default()
+        },
+    )
+    .await;
+    act(&worker, Action::VerifyPass, ActForm::default()).await;
+    act(&leader, Action::Close, ActForm::default()).await;
+    let (_, _, feed) = get(&r, "/open311/v2/servicerequestupdates.json").await;
+    let feed: serde_json::Value = serde_json::from_str(&feed).unwrap();
+    let statuses: Vec<&str> = feed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["service_request_id"] == id.as_str())
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "OPEN",
+            "INVESTIGATING",
+            "ACTION_SCHEDULED",
+            "IN_PROGRESS",
+            "IN_PROGRESS",
+            "FIXED"
+        ]
+    );
+    assert!(feed.to_string().contains("已更换新井盖"));
+    let (_, _, xml) = get(
+        &r,
+        "/open311/v2/servicerequestupdates.xml?start_date=2026-11-30T00:00:00Z",
+    )
+    .await;
+    assert!(xml.contains("<service_request_updates>") && xml.contains("<status>FIXED</status>"));
+    let (_, _, later) = get(
+        &r,
+        "/open311/v2/servicerequestupdates.json?start_date=2026-12-01T00:00:00Z",
+    )
+    .await;
+    assert_eq!(later, "[]");
+    let (_, _, closed) = get(&r, &format!("/open311/v2/requests/{id}.json")).await;
+    assert!(closed.contains(r#""status":"closed""#), "{closed}");
+    let (s, _, body) = get(&r, "/open311/v2/servicerequestupdates.json?end_date=soon").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    golden("updates_error_bad_date.json", &body);
     // A revoked key files nothing more.
     app.revoke_api_key(None, "civic-app").await.unwrap();
     let (s, _) = post(&r, "/open311/v2/requests.json", &good).await;
