@@ -364,14 +364,15 @@ pub struct Update {
 
 impl App {
     /// Public timeline entries of public cases in a window (by default the
-    /// last 90 days), oldest first, at most 1,000.
+    /// last 24 hours), oldest first, at most 1,000: a client polls with the
+    /// time of the last update it saw as `start_date`.
     pub async fn open311_updates(
         &self,
         start: Option<jiff::Timestamp>,
         end: Option<jiff::Timestamp>,
     ) -> Result<Vec<Update>, AppError> {
         let to = end.unwrap_or_else(|| self.now());
-        let from = start.unwrap_or(to - jiff::SignedDuration::from_hours(24 * DEFAULT_WINDOW_DAYS));
+        let from = start.unwrap_or(to - jiff::SignedDuration::from_hours(24));
         Ok(self
             .store
             .public_updates(from, to, MAX_REQUESTS)

@@ -335,14 +335,22 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Respons
             );
         }
     };
-    if let (Some(start), Some(end)) = (dates[0], dates[1])
-        && start > end
-    {
-        return error(
-            format,
-            StatusCode::BAD_REQUEST,
-            "start_date is after end_date",
-        );
+    if let (Some(start), Some(end)) = (dates[0], dates[1]) {
+        if start > end {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                "start_date is after end_date",
+            );
+        }
+        let days = wangge_app::open311::DEFAULT_WINDOW_DAYS;
+        if end.duration_since(start) > jiff::SignedDuration::from_hours(24 * days) {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("start_date and end_date may not span more than {days} days"),
+            );
+        }
     }
     let query = wangge_app::open311::RequestQuery {
         ids: list("service_request_id"),

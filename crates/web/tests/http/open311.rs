@@ -336,6 +336,10 @@ async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
             "/open311/v2/requests.json?page_size=0",
             "get_error_bad_page_size.json",
         ),
+        (
+            "/open311/v2/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+            "get_error_span_too_long.json",
+        ),
         ("/open311/v2/requests/nope.xml", "error_unknown_request.xml"),
     ] {
         let (s, _, body) = get(&r, uri).await;
