@@ -902,12 +902,10 @@ impl App {
                 at: e.at,
                 action_label: Action::parse(&e.action)
                     .map(|a| a.label(Lang::Zh).to_owned())
-                    .unwrap_or_else(|| {
-                        if e.action == "report" {
-                            "上报".into()
-                        } else {
-                            e.action.clone()
-                        }
+                    .unwrap_or_else(|| match e.action.as_str() {
+                        "report" => "上报".into(),
+                        "comment" => "居民补充".into(),
+                        other => other.to_owned(),
                     }),
                 action: e.action,
                 to_state: e.to_state,

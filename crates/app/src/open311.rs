@@ -395,3 +395,55 @@ impl App {
             .collect())
     }
 }
+
+impl App {
+    /// A client's update on a request (mySociety's `POST
+    /// servicerequestupdates`): a public timeline entry by the client,
+    /// added once per `update_id`. Answers the update's id.
+    pub async fn open311_client_update(
+        &self,
+        key: &wangge_store::ApiKey,
+        request_id: &str,
+        update_id: &str,
+        status: Option<&str>,
+        description: &str,
+    ) -> Result<String, AppError> {
+        let case = self
+            .store
+            .case_by_code(request_id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Case))?;
+        // Only requests the public may see take updates.
+        self.public_case(request_id).await?;
+        let text = description.trim();
+        if text.is_empty() || text.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "description",
+                "describe the update (1 to 2,000 characters)",
+                "请填写补充说明（1 至 2000 字）",
+            ));
+        }
+        let note = match status.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => format!("{text}（{s}）"),
+            None => text.to_owned(),
+        };
+        let now = self.now();
+        let event = wangge_store::CaseEvent {
+            at: now,
+            actor_id: Some(key.user_id),
+            action: "comment".into(),
+            from_state: Some(case.state.clone()),
+            to_state: case.state.clone(),
+            visibility: "public".into(),
+            note,
+            ..wangge_store::CaseEvent::default()
+        };
+        let audit = wangge_store::AuditEntry::new(now, Some(key.user_id), "open311.update", "case")
+            .detail(serde_json::json!({ "update_id": update_id }));
+        let (event_id, _) = self
+            .store
+            .add_client_update(key.id, update_id.to_owned(), case.id, event, audit)
+            .await?;
+        Ok(event_id.to_string())
+    }
+}

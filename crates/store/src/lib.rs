@@ -424,6 +424,17 @@ pub trait Store: Send + Sync + 'static {
         audit: AuditEntry,
     ) -> StoreResult<ApiKey>;
     async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// Adds a client's update to a case's timeline once per `(key,
+    /// update_id)`: `(event id, true)` when new, the first one's id and
+    /// `false` when the client sent it before.
+    async fn add_client_update(
+        &self,
+        api_key_id: Id,
+        update_id: String,
+        case_id: Id,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<(Id, bool)>;
     async fn api_key_by_hash(&self, key_hash: &[u8]) -> StoreResult<Option<ApiKey>>;
     /// `NotFound` when there is no live key of that name.
     async fn revoke_api_key(&self, name: &str, at: Timestamp, audit: AuditEntry)

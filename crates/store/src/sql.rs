@@ -665,3 +665,8 @@ pub const PUBLIC_UPDATES: &str = "\
     JOIN categories k ON k.id = c.category_id \
     WHERE e.at >= $1 AND e.at <= $2 AND k.public = $3 AND e.visibility = 'public' \
     ORDER BY e.at, e.id LIMIT $4";
+
+pub const CLIENT_UPDATE: &str =
+    "SELECT event_id FROM open311_updates WHERE api_key_id = $1 AND update_id = $2";
+pub const INSERT_CLIENT_UPDATE: &str = "\
+    INSERT INTO open311_updates (api_key_id, update_id, case_id, event_id) VALUES ($1, $2, $3, $4)";

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/open311/v2/{file}", get(resource).post(post_resource))
         .route("/open311/v2/services/{file}", get(definition))
         .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
 }
 
 /// What a response holds, in either format.
@@ -482,6 +483,9 @@ async fn post_resource(
             "unknown format: use .xml or .json",
         );
     };
+    if name == "servicerequestupdates" {
+        return post_update(&state, format, &body).await;
+    }
     if name != "requests" {
         return error(
             format,
@@ -703,6 +707,116 @@ async fn updates(state: &AppState, format: Format, query: &str) -> Response {
                     .collect(),
             ),
         ),
+        Err(e) => app_error(format, &e),
+    }
+}
+
+/// `GET tokens/{token}`: wangge files requests as they arrive and answers
+/// their id at once, so a token is the request's id; an unknown one is 404.
+async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let Some((token, format)) = split(&file) else {
+        return error(
+            Format::Xml,
+            StatusCode::NOT_FOUND,
+            "unknown format: use .xml or .json",
+        );
+    };
+    match state.app.open311_request(token).await {
+        Ok(r) => respond(
+            StatusCode::OK,
+            format,
+            "service_requests",
+            &Node::List(
+                "request",
+                vec![Node::Obj(vec![
+                    ("service_request_id", Node::Text(r.id.clone())),
+                    ("token", Node::Text(r.id)),
+                ])],
+            ),
+        ),
+        Err(AppError::NotFound(_)) => error(
+            format,
+            StatusCode::NOT_FOUND,
+            &format!("token {token} not found"),
+        ),
+        Err(e) => app_error(format, &e),
+    }
+}
+
+/// mySociety's `POST servicerequestupdates`: a client's update (a
+/// resident's comment) on a request, idempotent on `update_id`.
+async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Response {
+    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(body) {
+        Ok(f) => f,
+        Err(e) => {
+            return error(
+                format,
+                StatusCode::BAD_REQUEST,
+                &format!("unreadable form: {e}"),
+            );
+        }
+    };
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let key = match get("api_key") {
+        Some(k) => state.app.api_key(&k).await,
+        None => Ok(None),
+    };
+    let key = match key {
+        Ok(Some(k)) => k,
+        Ok(None) => return error(format, StatusCode::FORBIDDEN, "invalid or missing api_key"),
+        Err(e) => return app_error(format, &e),
+    };
+    let (Some(request_id), Some(update_id)) = (get("service_request_id"), get("update_id")) else {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "service_request_id and update_id are required",
+        );
+    };
+    if update_id.chars().count() > 100 {
+        return error(
+            format,
+            StatusCode::BAD_REQUEST,
+            "update_id is limited to 100 characters",
+        );
+    }
+    let status = get("status");
+    let description = get("description").unwrap_or_default();
+    match state
+        .app
+        .open311_client_update(
+            &key,
+            &request_id,
+            &update_id,
+            status.as_deref(),
+            &description,
+        )
+        .await
+    {
+        Ok(id) => respond(
+            StatusCode::OK,
+            format,
+            "service_request_updates",
+            &Node::List(
+                "request_update",
+                vec![Node::Obj(vec![("update_id", Node::Text(id))])],
+            ),
+        ),
+        Err(AppError::NotFound(_)) => error(
+            format,
+            StatusCode::NOT_FOUND,
+            &format!("service_request_id {request_id} not found"),
+        ),
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidFields(_))) => {
+            use wangge_core::{Lang, Localized};
+            error(format, StatusCode::BAD_REQUEST, &e.localized(Lang::En))
+        }
         Err(e) => app_error(format, &e),
     }
 }

@@ -483,3 +483,33 @@ pub async fn public_cases(
         .map(rows::case)
         .collect()
 }
+
+pub async fn add_client_update(
+    pool: &PgPool,
+    api_key_id: Id,
+    update_id: String,
+    case_id: Id,
+    event: CaseEvent,
+    audit: AuditEntry,
+) -> StoreResult<(Id, bool)> {
+    let mut tx = pool.begin().await?;
+    let found: Option<Id> = sqlx::query_scalar(sql::CLIENT_UPDATE)
+        .bind(api_key_id)
+        .bind(&update_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(id) = found {
+        return Ok((id, false));
+    }
+    let event_id = insert_event(&mut tx, case_id, &event).await?;
+    sqlx::query(sql::INSERT_CLIENT_UPDATE)
+        .bind(api_key_id)
+        .bind(&update_id)
+        .bind(case_id)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?;
+    append_audit(&mut tx, &audit.record(case_id)).await?;
+    tx.commit().await?;
+    Ok((event_id, true))
+}

@@ -748,6 +748,17 @@ impl Store for PgStore {
         work::insert_api_key(&self.pool, user, name, key_hash, prefix, at, audit).await
     }
 
+    async fn add_client_update(
+        &self,
+        api_key_id: Id,
+        update_id: String,
+        case_id: Id,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<(Id, bool)> {
+        cases::add_client_update(&self.pool, api_key_id, update_id, case_id, event, audit).await
+    }
+
     async fn api_keys(&self) -> StoreResult<Vec<crate::model::ApiKey>> {
         work::api_keys(&self.pool).await
     }

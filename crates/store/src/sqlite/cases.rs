@@ -420,3 +420,25 @@ pub fn public_cases(
     }
     Ok(out)
 }
+
+pub fn add_client_update(
+    conn: &Connection,
+    api_key_id: Id,
+    update_id: &str,
+    case_id: Id,
+    event: &CaseEvent,
+    audit: &AuditEntry,
+) -> StoreResult<(Id, bool)> {
+    if let Some(id) = conn
+        .prepare_cached(sql::CLIENT_UPDATE)?
+        .query_row(params![api_key_id, update_id], |r| r.get::<_, Id>(0))
+        .optional()?
+    {
+        return Ok((id, false));
+    }
+    let event_id = insert_event(conn, case_id, event)?;
+    conn.prepare_cached(sql::INSERT_CLIENT_UPDATE)?
+        .execute(params![api_key_id, update_id, case_id, event_id])?;
+    append_audit(conn, &audit.clone().record(case_id))?;
+    Ok((event_id, true))
+}

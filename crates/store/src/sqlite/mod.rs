@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_merged_cases.sql"),
     include_str!("../../migrations/sqlite/0006_routing_rules.sql"),
     include_str!("../../migrations/sqlite/0007_api_keys.sql"),
+    include_str!("../../migrations/sqlite/0008_open311_updates.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -1106,6 +1107,20 @@ impl Store for SqliteStore {
     ) -> StoreResult<crate::model::ApiKey> {
         self.write(move |c| work::insert_api_key(c, &user, &name, &key_hash, &prefix, at, &audit))
             .await
+    }
+
+    async fn add_client_update(
+        &self,
+        api_key_id: Id,
+        update_id: String,
+        case_id: Id,
+        event: CaseEvent,
+        audit: AuditEntry,
+    ) -> StoreResult<(Id, bool)> {
+        self.write(move |c| {
+            cases::add_client_update(c, api_key_id, &update_id, case_id, &event, &audit)
+        })
+        .await
     }
 
     async fn api_keys(&self) -> StoreResult<Vec<crate::model::ApiKey>> {

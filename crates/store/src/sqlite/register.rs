@@ -774,6 +774,8 @@ mod tests {
             sql::START_PAUSE,
             sql::END_PAUSE,
             sql::SWEEPABLE_CASES,
+            sql::CLIENT_UPDATE,
+            sql::INSERT_CLIENT_UPDATE,
             sql::PUBLIC_UPDATES,
             cases_for_open311!("IN ($1)", "IN ($4)", "$4 = 0"),
             sql::INSERT_API_KEY,

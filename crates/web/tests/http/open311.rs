@@ -462,6 +462,89 @@ async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
     let (s, _, body) = get(&r, "/open311/v2/servicerequestupdates.json?end_date=soon").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     golden("updates_error_bad_date.json", &body);
+    // The resident app posts an update; a retry with the same update_id
+    // adds nothing; it shows in the feed.
+    let update: Vec<(&str, &str)> = vec![
+        ("api_key", key.as_str()),
+        ("service_request_id", id.as_str()),
+        ("update_id", "app-update-1"),
+        ("status", "CLOSED"),
+        ("description", "井盖已经装好了，谢谢"),
+    ];
+    let (s, first) = post(&r, "/open311/v2/servicerequestupdates.json", &update).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let (_, again) = post(&r, "/open311/v2/servicerequestupdates.json", &update).await;
+    assert_eq!(first, again, "the same update once");
+    let (_, xml) = post(&r, "/open311/v2/servicerequestupdates.xml", &update).await;
+    let update_id = serde_json::from_str::<serde_json::Value>(&first).unwrap()[0]["update_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    golden(
+        "post_update.xml",
+        &xml.replace(
+            &format!("<update_id>{update_id}</update_id>"),
+            "<update_id>UPDATE</update_id>",
+        ),
+    );
+    let comments = app
+        .store()
+        .case_events(case_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "comment")
+        .count();
+    assert_eq!(comments, 1);
+    let (_, _, feed) = get(&r, "/open311/v2/servicerequestupdates.json").await;
+    assert!(feed.contains("井盖已经装好了"), "{feed}");
+    for (form, file, status) in [
+        (
+            update
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != "api_key")
+                .collect::<Vec<_>>(),
+            "post_update_error_no_key.json",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            update
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != "update_id")
+                .collect(),
+            "post_update_error_no_update_id.json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            update
+                .iter()
+                .map(|(k, v)| {
+                    if *k == "service_request_id" {
+                        (*k, "nope")
+                    } else {
+                        (*k, *v)
+                    }
+                })
+                .collect(),
+            "post_update_error_unknown_request.json",
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (s, body) = post(&r, "/open311/v2/servicerequestupdates.json", &form).await;
+        assert_eq!(s, status, "{file}: {body}");
+        golden(file, &body);
+    }
+    // Tokens: requests are filed at once, so a token is the request's id.
+    for ext in ["xml", "json"] {
+        let (s, _, body) = get(&r, &format!("/open311/v2/tokens/{id}.{ext}")).await;
+        assert_eq!(s, StatusCode::OK);
+        golden(&format!("token.{ext}"), &body.replace(&id, "ID"));
+    }
+    let (s, _, body) = get(&r, "/open311/v2/tokens/nope.json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    golden("error_unknown_token.json", &body);
     // A revoked key files nothing more.
     app.revoke_api_key(None, "civic-app").await.unwrap();
     let (s, _) = post(&r, "/open311/v2/requests.json", &good).await;
