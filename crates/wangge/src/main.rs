@@ -653,7 +653,10 @@ async fn serve(app: Arc<App>, listen: &str, config: WebConfig) -> Result<()> {
     let jobs = app.spawn_job_runner(node, Duration::from_secs(2));
     println!("wangge is running: open http://{addr}/ (Ctrl-C to stop)");
     tracing::info!(%addr, backend = app.backend().name(), "listening");
-    axum::serve(listener, wangge_web::router_with(app, config))
+    // The client's address, for limits on anonymous reads.
+    let service = wangge_web::router_with(app, config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

@@ -44,6 +44,11 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
+    let state = AppState {
+        app,
+        config,
+        open311_limiter: Arc::new(open311::limiter()),
+    };
     Router::new()
         .route("/healthz", get(api::health))
         .route("/static/style.css", get(style))
@@ -52,12 +57,17 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_cases::routes())
         .merge(api_work::routes())
         .merge(admin_pages::routes())
-        .merge(open311::routes())
+        .merge(
+            open311::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                open311::limit_reads,
+            )),
+        )
         .merge(pages::routes())
         .merge(register_pages::routes())
         .merge(case_pages::routes())
         .fallback(fallback)
-        .with_state(AppState { app, config })
+        .with_state(state)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))
         .layer(axum::middleware::from_fn(lang::remember_choice))
         .layer(TraceLayer::new_for_http())

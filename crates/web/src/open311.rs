@@ -18,6 +18,54 @@ use wangge_app::open311::{Attribute, NewRequest, Request, Service};
 
 use crate::session::AppState;
 
+/// Anonymous reads a client address may make: 120 a minute, in bursts of
+/// up to 60. Posts carry an API key and are not limited here.
+pub type Limiter = governor::RateLimiter<
+    std::net::IpAddr,
+    governor::state::keyed::HashMapStateStore<std::net::IpAddr>,
+    governor::clock::DefaultClock,
+>;
+
+pub fn limiter() -> Limiter {
+    const PER_MINUTE: std::num::NonZeroU32 = std::num::NonZeroU32::new(120).unwrap();
+    const BURST: std::num::NonZeroU32 = std::num::NonZeroU32::new(60).unwrap();
+    governor::RateLimiter::hashmap(governor::Quota::per_minute(PER_MINUTE).allow_burst(BURST))
+}
+
+/// Refuses anonymous reads over the limit with 429, in the spec's format.
+pub async fn limit_reads(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() != axum::http::Method::GET {
+        return next.run(request).await;
+    }
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if state.open311_limiter.check_key(&address).is_ok() {
+        return next.run(request).await;
+    }
+    let format = if request.uri().path().ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Xml
+    };
+    let mut answer = error(
+        format,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many requests from this address: wait a little",
+    );
+    answer.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    );
+    answer
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/open311/v2/{file}", get(resource).post(post_resource))

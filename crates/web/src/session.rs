@@ -36,6 +36,8 @@ pub struct WebConfig {
 pub struct AppState {
     pub app: Arc<App>,
     pub config: WebConfig,
+    /// Anonymous Open311 reads per client address.
+    pub open311_limiter: Arc<crate::open311::Limiter>,
 }
 
 impl FromRef<AppState> for Arc<App> {

@@ -553,7 +553,24 @@ async fn a_request_is_filed_as_a_case_and_read_back(db: &TestDb) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
+async fn anonymous_reads_are_rate_limited(db: &TestDb) {
+    let r = router(db).await;
+    let mut limited = None;
+    for i in 0..100 {
+        let (s, _, body) = get(&r, "/open311/v2/services.json").await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((i, body));
+            break;
+        }
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (i, body) = limited.expect("a burst of 100 reads is limited");
+    assert!(i >= 60, "the first 60 of a burst pass ({i})");
+    golden("error_rate_limited.json", &body);
+}
+
 both_backends!(
+    anonymous_reads_are_rate_limited,
     every_read_endpoint_in_both_formats,
     a_request_is_filed_as_a_case_and_read_back
 );
