@@ -9,7 +9,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use wangge_core::org::Id;
 use wangge_core::policy::Role;
-use wangge_store::{ApiKey, AuditEntry, NewUser, StoreError};
+pub use wangge_store::ApiKey;
+use wangge_store::{AuditEntry, NewUser, StoreError};
 
 use crate::App;
 use crate::error::AppError;

@@ -1236,15 +1236,8 @@ pub(crate) fn record_action(
         level: outcome.facts.level.as_str().into(),
         resume_to: outcome.facts.resume_to.map(|s| s.as_str().into()),
         department_id,
-        clock_start: case.clock_start,
-        step: case.step.clone(),
-        step_started_at: case.step_started_at,
-        extra_hours: case.extra_hours,
         rework_count: case.rework_count + i64::from(outcome.rework),
-        closed_at: case.closed_at,
-        rating: case.rating,
-        rating_comment: case.rating_comment.clone(),
-        merged_into: case.merged_into,
+        ..CaseChange::from(case)
     };
     let mut pause = None;
     match outcome.clock {

@@ -272,20 +272,8 @@ fn step_label(s: Step) -> &'static str {
 /// The system's escalation of an overdue case to `level`.
 fn escalate(case: &wangge_store::CaseRecord, level: Level, now: Timestamp) -> SweepChange {
     let change = CaseChange {
-        state: case.state.clone(),
-        pending: case.pending.clone(),
         level: level.as_str().into(),
-        resume_to: case.resume_to.clone(),
-        department_id: case.department_id,
-        clock_start: case.clock_start,
-        step: case.step.clone(),
-        step_started_at: case.step_started_at,
-        extra_hours: case.extra_hours,
-        rework_count: case.rework_count,
-        closed_at: case.closed_at,
-        rating: case.rating,
-        rating_comment: case.rating_comment.clone(),
-        merged_into: case.merged_into,
+        ..CaseChange::from(case)
     };
     let note = format!(
         "超时未办，系统自动上报至{}",

@@ -36,6 +36,15 @@ pub use error::{AppError, Resource};
 pub use grids::{GridDetail, ImportOptions, ImportReport, Located};
 pub use privacy::Vault;
 
+/// Administrators only: anyone else is answered 403.
+pub(crate) fn require_admin(actor: &wangge_core::policy::Actor) -> Result<(), AppError> {
+    if actor.role == wangge_core::policy::Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 /// The source of "now". Tests inject a fixed clock.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wangge_core::calendar::Limit;
 use wangge_core::category::{Question, StepLimits};
-use wangge_core::policy::{Actor, Role};
+use wangge_core::policy::Actor;
 pub use wangge_store::CategoryRecord;
 use wangge_store::{AuditEntry, StoreError};
 
@@ -39,13 +39,7 @@ pub struct CalendarDay {
     pub name: String,
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
+use crate::require_admin;
 
 impl App {
     /// Changes a category; answers it as stored.

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Sha256;
 use wangge_core::org::Id;
-use wangge_core::policy::{Actor, Role};
+use wangge_core::policy::Actor;
 use wangge_core::workflow::{Action, CaseState};
 use wangge_store::{
     AuditEntry, CaseRecord, Job, JobOutcome, NewJob, NewWebhook, Webhook, WebhookAttempt,
@@ -147,13 +147,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
+use crate::require_admin;
 
 /// The public facts of a case that an event carries (never the reporter).
 pub(crate) fn case_payload(case: &CaseRecord, reference: &Reference) -> serde_json::Value {

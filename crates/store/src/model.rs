@@ -391,6 +391,28 @@ pub struct CaseChange {
     pub merged_into: Option<Id>,
 }
 
+impl From<&CaseRecord> for CaseChange {
+    /// The case's facts and clock as they stand: a change to edit.
+    fn from(c: &CaseRecord) -> Self {
+        Self {
+            state: c.state.clone(),
+            pending: c.pending.clone(),
+            level: c.level.clone(),
+            resume_to: c.resume_to.clone(),
+            department_id: c.department_id,
+            clock_start: c.clock_start,
+            step: c.step.clone(),
+            step_started_at: c.step_started_at,
+            extra_hours: c.extra_hours,
+            rework_count: c.rework_count,
+            closed_at: c.closed_at,
+            rating: c.rating,
+            rating_comment: c.rating_comment.clone(),
+            merged_into: c.merged_into,
+        }
+    }
+}
+
 /// A timeline entry.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CaseEvent {

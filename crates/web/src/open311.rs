@@ -323,23 +323,11 @@ async fn resource(
 /// dates and status; the last 90 days and 1,000 requests by default;
 /// `page` and `page_size`.
 async fn list_requests(state: &AppState, format: Format, query: &str) -> Response {
-    let fields: Vec<(String, String)> = match serde_urlencoded::from_str(query) {
+    let fields = match Fields::parse(format, query.as_bytes()) {
         Ok(f) => f,
-        Err(e) => {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                &format!("unreadable query: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |k: &str| fields.get(k);
     let list = |k: &str| -> Vec<String> {
         get(k)
             .map(|v| {
@@ -350,23 +338,10 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Respons
             })
             .unwrap_or_default()
     };
-    let mut dates = [None, None];
-    for (slot, key) in dates.iter_mut().zip(["start_date", "end_date"]) {
-        if let Some(v) = get(key) {
-            match v.parse::<jiff::Timestamp>() {
-                Ok(t) => *slot = Some(t),
-                Err(_) => {
-                    return error(
-                        format,
-                        StatusCode::BAD_REQUEST,
-                        &format!(
-                            "{key} must be a date and time with a time zone (ISO 8601), not {v}"
-                        ),
-                    );
-                }
-            }
-        }
-    }
+    let dates = match date_range(format, &fields) {
+        Ok(d) => d,
+        Err(r) => return *r,
+    };
     // A bad number names its parameter.
     let number = |k: &'static str, default: i64| -> Result<i64, &'static str> {
         match get(k) {
@@ -385,13 +360,6 @@ async fn list_requests(state: &AppState, format: Format, query: &str) -> Respons
         }
     };
     if let (Some(start), Some(end)) = (dates[0], dates[1]) {
-        if start > end {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                "start_date is after end_date",
-            );
-        }
         let days = wangge_app::open311::DEFAULT_WINDOW_DAYS;
         if end.duration_since(start) > jiff::SignedDuration::from_hours(24 * days) {
             return error(
@@ -541,33 +509,14 @@ async fn post_resource(
             &format!("no such resource: {name}"),
         );
     }
-    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+    let fields = match Fields::parse(format, &body) {
         Ok(f) => f,
-        Err(e) => {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                &format!("unreadable form: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let key = match get("api_key") {
-        Some(k) => state.app.api_key(&k).await,
-        None => Ok(None),
-    };
-    let key = match key {
-        Ok(Some(k)) => k,
-        Ok(None) => {
-            return error(format, StatusCode::FORBIDDEN, "invalid or missing api_key");
-        }
-        Err(e) => return app_error(format, &e),
+    let get = |k: &str| fields.get(k);
+    let key = match fields.client_key(&state, format).await {
+        Ok(k) => k,
+        Err(r) => return *r,
     };
     let Some(service_code) = get("service_code") else {
         return error(format, StatusCode::BAD_REQUEST, "service_code is required");
@@ -621,7 +570,7 @@ async fn post_resource(
         );
     }
     let mut attributes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (k, v) in &fields {
+    for (k, v) in &fields.0 {
         if let Some(code) = k.strip_prefix("attribute[") {
             let code = code.trim_end_matches("[]").trim_end_matches(']');
             if !code.is_empty() && !v.trim().is_empty() {
@@ -686,16 +635,11 @@ async fn post_resource(
 /// `start_date` and `end_date` of a query, or the error answer.
 fn date_range(
     format: Format,
-    fields: &[(String, String)],
+    fields: &Fields,
 ) -> Result<[Option<jiff::Timestamp>; 2], Box<Response>> {
     let mut dates = [None, None];
     for (slot, key) in dates.iter_mut().zip(["start_date", "end_date"]) {
-        let value = fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty());
-        if let Some(v) = value {
+        if let Some(v) = fields.get(key) {
             *slot = Some(v.parse::<jiff::Timestamp>().map_err(|_| {
                 Box::new(error(
                     format,
@@ -720,15 +664,9 @@ fn date_range(
 /// mySociety's `GET servicerequestupdates`: what happened to public
 /// requests, with the extended status.
 async fn updates(state: &AppState, format: Format, query: &str) -> Response {
-    let fields: Vec<(String, String)> = match serde_urlencoded::from_str(query) {
+    let fields = match Fields::parse(format, query.as_bytes()) {
         Ok(f) => f,
-        Err(e) => {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                &format!("unreadable query: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
     let [start, end] = match date_range(format, &fields) {
         Ok(d) => d,
@@ -794,31 +732,14 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
 /// mySociety's `POST servicerequestupdates`: a client's update (a
 /// resident's comment) on a request, idempotent on `update_id`.
 async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Response {
-    let fields: Vec<(String, String)> = match serde_urlencoded::from_bytes(body) {
+    let fields = match Fields::parse(format, body) {
         Ok(f) => f,
-        Err(e) => {
-            return error(
-                format,
-                StatusCode::BAD_REQUEST,
-                &format!("unreadable form: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let key = match get("api_key") {
-        Some(k) => state.app.api_key(&k).await,
-        None => Ok(None),
-    };
-    let key = match key {
-        Ok(Some(k)) => k,
-        Ok(None) => return error(format, StatusCode::FORBIDDEN, "invalid or missing api_key"),
-        Err(e) => return app_error(format, &e),
+    let get = |k: &str| fields.get(k);
+    let key = match fields.client_key(state, format).await {
+        Ok(k) => k,
+        Err(r) => return *r,
     };
     let (Some(request_id), Some(update_id)) = (get("service_request_id"), get("update_id")) else {
         return error(
@@ -866,5 +787,53 @@ async fn post_update(state: &AppState, format: Format, body: &[u8]) -> Response 
             error(format, StatusCode::BAD_REQUEST, &e.localized(Lang::En))
         }
         Err(e) => app_error(format, &e),
+    }
+}
+
+/// A request's query or form fields.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// URL-encoded fields, or the spec's 400.
+    fn parse(format: Format, bytes: &[u8]) -> Result<Self, Box<Response>> {
+        serde_urlencoded::from_bytes(bytes)
+            .map(Fields)
+            .map_err(|e| {
+                Box::new(error(
+                    format,
+                    StatusCode::BAD_REQUEST,
+                    &format!("unreadable parameters: {e}"),
+                ))
+            })
+    }
+
+    /// A field's trimmed value, if given and not empty.
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The live API key the fields carry, or the spec's 403.
+    async fn client_key(
+        &self,
+        state: &AppState,
+        format: Format,
+    ) -> Result<wangge_app::apikeys::ApiKey, Box<Response>> {
+        let found = match self.get("api_key") {
+            Some(k) => state.app.api_key(&k).await,
+            None => Ok(None),
+        };
+        match found {
+            Ok(Some(k)) => Ok(k),
+            Ok(None) => Err(Box::new(error(
+                format,
+                StatusCode::FORBIDDEN,
+                "invalid or missing api_key",
+            ))),
+            Err(e) => Err(Box::new(app_error(format, &e))),
+        }
     }
 }
