@@ -88,6 +88,9 @@ pub struct CaseForm {
     /// Photos uploaded first (`POST /api/v1/photos`), by id.
     #[serde(default)]
     pub photos: Vec<Id>,
+    /// The reporter's patrol going on, which the case is linked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patrol_id: Option<Id>,
 }
 
 fn normal() -> String {
@@ -644,6 +647,9 @@ impl App {
             photo_ids: form.photos.clone(),
             id: None,
         };
+        if let Some(patrol) = form.patrol_id {
+            self.own_patrol(actor, patrol).await?;
+        }
         let audit = AuditEntry::new(now, Some(actor.user_id), "case.report", "case").detail(
             json!({ "category": category.spec.code, "source": source, "grid_id": grid_id }),
         );
@@ -665,6 +671,9 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         };
+        if let Some(patrol) = form.patrol_id {
+            wangge_store::field::patrol::link_case(&*self.store, patrol, id).await?;
+        }
         let (new, event) = kept;
         let record = reported_record(id, new);
         let jobs = crate::webhooks::jobs_for(&reference, "case.reported", &record, now);

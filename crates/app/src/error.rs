@@ -22,6 +22,10 @@ pub enum AppError {
     InvalidFields(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A field-work step not possible in the record's present state (a
+    /// patrol already going, a target already done), with the reason.
+    #[error("not now: {message}")]
+    NotNow { message: String, message_zh: String },
     /// Open cases of the same kind close by: shown before filing again.
     #[error("{} likely duplicate case(s) nearby", .0.len())]
     LikelyDuplicates(Vec<crate::cases::NearbyCase>),
@@ -65,6 +69,16 @@ pub enum Resource {
     /// An Open311 service (a public category).
     Service,
     User,
+    Patrol,
+    Visit,
+    Referral,
+    Campaign,
+    /// A campaign target.
+    Target,
+    /// A QR check-in token.
+    Token,
+    Opinion,
+    Notice,
     /// An API path that does not exist.
     Route,
 }
@@ -83,6 +97,14 @@ impl std::fmt::Display for Resource {
             Resource::Webhook => "webhook",
             Resource::Service => "service",
             Resource::User => "user",
+            Resource::Patrol => "patrol",
+            Resource::Visit => "visit",
+            Resource::Referral => "referral",
+            Resource::Campaign => "campaign",
+            Resource::Target => "campaign target",
+            Resource::Token => "QR code",
+            Resource::Opinion => "opinion",
+            Resource::Notice => "notice",
             Resource::Route => "resource",
         })
     }
@@ -98,6 +120,13 @@ impl From<StoreError> for AppError {
 }
 
 impl AppError {
+    pub fn not_now(message: impl Into<String>, message_zh: impl Into<String>) -> Self {
+        AppError::NotNow {
+            message: message.into(),
+            message_zh: message_zh.into(),
+        }
+    }
+
     pub fn invalid(
         field: &'static str,
         message: impl Into<String>,
@@ -133,6 +162,15 @@ impl AppError {
             AppError::Refused(_) => "action_refused",
             AppError::LikelyDuplicates(_) => "likely_duplicate",
             AppError::NotFound(Resource::User) => "user_not_found",
+            AppError::NotFound(Resource::Patrol) => "patrol_not_found",
+            AppError::NotFound(Resource::Visit) => "visit_not_found",
+            AppError::NotFound(Resource::Referral) => "referral_not_found",
+            AppError::NotFound(Resource::Campaign) => "campaign_not_found",
+            AppError::NotFound(Resource::Target) => "target_not_found",
+            AppError::NotFound(Resource::Token) => "qr_token_not_found",
+            AppError::NotFound(Resource::Opinion) => "opinion_not_found",
+            AppError::NotFound(Resource::Notice) => "notice_not_found",
+            AppError::NotNow { .. } => "not_now",
             AppError::NotFound(Resource::Route) => "not_found",
             AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid_input",
             AppError::LoginFailed => "login_failed",
@@ -185,6 +223,14 @@ impl Localized for AppError {
                     Resource::Webhook => "推送地址",
                     Resource::Service => "服务类别",
                     Resource::User => "用户",
+                    Resource::Patrol => "巡查记录",
+                    Resource::Visit => "走访记录",
+                    Resource::Referral => "帮扶记录",
+                    Resource::Campaign => "专项工作",
+                    Resource::Target => "工作对象",
+                    Resource::Token => "二维码",
+                    Resource::Opinion => "民意记录",
+                    Resource::Notice => "宣传通知",
                     Resource::Route => "资源",
                 }
             ),
@@ -240,6 +286,8 @@ impl Localized for AppError {
             (AppError::LikelyDuplicates(list), Lang::En) => {
                 format!("{} open case(s) of the same kind nearby", list.len())
             }
+            (AppError::NotNow { message_zh, .. }, Lang::Zh) => message_zh.clone(),
+            (AppError::NotNow { message, .. }, Lang::En) => message.clone(),
             (AppError::Conflict(m), Lang::Zh) => format!("数据已被他人修改或与现有记录冲突：{m}"),
             (AppError::Conflict(m), Lang::En) => format!("conflict with existing data: {m}"),
             (AppError::Store(_), Lang::Zh) => "服务器存储出错，请稍后重试".to_owned(),

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cases;
 pub mod demo;
 pub mod error;
+pub mod field;
 pub mod grids;
 pub mod inbox;
 pub mod jobs;

@@ -191,6 +191,7 @@ impl App {
             answers: request.attributes,
             caller_name: request.name,
             photos: Vec::new(),
+            patrol_id: None,
         };
         let (view, _) = self.report_case(&actor, &form, None).await?;
         Ok(view.public_code)

@@ -5,6 +5,7 @@
 //! else in the workspace depends on it; it depends on nothing of ours.
 
 pub mod calendar;
+pub mod campaign;
 pub mod category;
 pub mod codes;
 pub mod creditcode;
@@ -13,12 +14,15 @@ pub mod i18n;
 pub mod idnumber;
 pub mod kpi;
 pub mod org;
+pub mod patrol;
 pub mod phone;
 pub mod policy;
 pub mod register;
 pub mod routing;
 pub mod sweep;
 pub mod time;
+pub mod visit;
+pub mod voice;
 pub mod workflow;
 
 pub use codes::{CodeError, CommunityCode, DistrictCode, ExternalGridCode, GridCode, StreetCode};

@@ -12,7 +12,7 @@
 //! | community secretary | their communities | yes | yes | read, reveal |
 //! | grid leader | their grids | yes | yes | read |
 //! | grid worker | their grid | yes | yes | read |
-//! | unit leader, volunteer | only campaign targets (later) | — | — | — |
+//! | unit leader, volunteer | only campaign targets assigned to them (see [`field_scope`]) | — | — | — |
 //! | department staff | — | — | — | — |
 //! | resident | — | — | — | — |
 
@@ -153,6 +153,50 @@ pub fn register_scope(actor: &Actor, action: Action) -> RegisterScope {
     }
 }
 
+/// What an actor wants to do in field work: patrols, care visits and
+/// referrals, campaigns, opinions and notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldAction {
+    /// See records, lists and progress.
+    Read,
+    /// Record work: patrols, check-ins, visits, target statuses, opinions,
+    /// answers, notices passed on.
+    Work,
+    /// Plan work for others: create campaigns and their teams, publish
+    /// notices, edit who a campaign targets.
+    Plan,
+}
+
+/// The org units whose field work `actor` may take `action` on.
+///
+/// | role | read | work | plan |
+/// |---|---|---|---|
+/// | street officer | their streets | — | their streets |
+/// | community secretary | their communities | yes | yes |
+/// | grid leader | their grids | yes | yes |
+/// | grid worker | their grid | yes | — |
+/// | unit leader, volunteer | — (only the campaign targets assigned to them: [`works_assigned_targets`]) | — | — |
+/// | admin, department staff, resident | — | — | — |
+pub fn field_scope(actor: &Actor, action: FieldAction) -> Units {
+    let own = || Units {
+        grids: actor.grids.clone(),
+        communities: actor.communities.clone(),
+        streets: actor.streets.clone(),
+    };
+    match (actor.role, action) {
+        (Role::StreetOfficer, FieldAction::Read | FieldAction::Plan) => own(),
+        (Role::CommunitySecretary | Role::GridLeader, _) => own(),
+        (Role::GridWorker, FieldAction::Read | FieldAction::Work) => own(),
+        _ => Units::default(),
+    }
+}
+
+/// Unit leaders and volunteers work only the campaign targets in the
+/// buildings (or units) they are assigned to, and see nothing else.
+pub fn works_assigned_targets(actor: &Actor) -> bool {
+    matches!(actor.role, Role::UnitLeader | Role::Volunteer)
+}
+
 /// Whether `actor` manages users and configuration.
 pub fn is_admin(actor: &Actor) -> bool {
     actor.role == Role::Admin
@@ -220,6 +264,32 @@ mod tests {
             expect(role, Update, true, true);
             expect(role, Reveal, true, false);
         }
+    }
+
+    #[test]
+    fn the_field_work_table_holds() {
+        use FieldAction::*;
+        let has = |role, action| !field_scope(&actor(role), action).is_empty();
+        for action in [Read, Work, Plan] {
+            for role in [
+                Role::Admin,
+                Role::UnitLeader,
+                Role::Volunteer,
+                Role::DepartmentStaff,
+                Role::Resident,
+            ] {
+                assert!(!has(role, action), "{role:?} {action:?}");
+            }
+            assert!(has(Role::CommunitySecretary, action));
+            assert!(has(Role::GridLeader, action));
+        }
+        assert!(has(Role::GridWorker, Read) && has(Role::GridWorker, Work));
+        assert!(!has(Role::GridWorker, Plan));
+        assert!(has(Role::StreetOfficer, Read) && has(Role::StreetOfficer, Plan));
+        assert!(!has(Role::StreetOfficer, Work));
+        assert!(works_assigned_targets(&actor(Role::UnitLeader)));
+        assert!(works_assigned_targets(&actor(Role::Volunteer)));
+        assert!(!works_assigned_targets(&actor(Role::GridWorker)));
     }
 
     #[test]

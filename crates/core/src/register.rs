@@ -41,6 +41,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// Use of a dwelling (房屋用途).
@@ -523,6 +524,19 @@ impl Resident {
     }
 }
 
+/// A name as printed where strangers may read it: the first character and,
+/// from three characters on, the last: 李明芳 → 李*芳, 王芳 → 王*,
+/// 欧阳明芳 → 欧**芳.
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
 pub fn age_on(born: Date, on: Date) -> i16 {
     let mut age = on.year() - born.year();
     if (on.month(), on.day()) < (born.month(), born.day()) {
@@ -666,6 +680,15 @@ mod tests {
 
     fn id(first17: &str) -> String {
         format!("{first17}{}", check_char(first17.as_bytes()) as char)
+    }
+
+    #[test]
+    fn names_are_masked_for_print() {
+        assert_eq!(mask_name("李明芳"), "李*芳");
+        assert_eq!(mask_name("王芳"), "王*");
+        assert_eq!(mask_name("欧阳明芳"), "欧**芳");
+        assert_eq!(mask_name("李"), "*");
+        assert_eq!(mask_name(" "), "");
     }
 
     fn form() -> ResidentForm {

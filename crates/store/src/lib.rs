@@ -16,6 +16,7 @@ mod sql;
 
 pub mod audit;
 pub mod error;
+pub mod field;
 pub mod model;
 pub mod postgres;
 mod rows;
@@ -57,7 +58,7 @@ impl Backend {
 
 /// The repository interface. Every method is one atomic operation.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: field::FieldStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Round-trips a trivial query.

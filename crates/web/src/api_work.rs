@@ -39,12 +39,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/webhooks/{id}/deliveries", get(deliveries))
 }
 
-fn id_of(raw: &str, what: Resource, lang: Lang) -> Result<i64, ApiError> {
+pub(crate) fn id_of(raw: &str, what: Resource, lang: Lang) -> Result<i64, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::new(AppError::NotFound(what), lang))
 }
 
-fn bad_json(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
+pub(crate) fn bad_json(lang: Lang) -> impl FnOnce(JsonRejection) -> ApiError {
     move |e| {
         ApiError::new(
             AppError::invalid(

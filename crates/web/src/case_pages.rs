@@ -318,6 +318,7 @@ async fn create(
             .collect(),
         caller_name: None,
         photos,
+        patrol_id: field(&f, "patrol_id").parse().ok(),
     };
     let key = field(&f, "idempotency_key");
     // A likely duplicate is offered first; "file anyway" goes ahead.

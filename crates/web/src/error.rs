@@ -55,9 +55,10 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Invalid { .. } | AppError::InvalidFields(_) | AppError::BadBoundaries(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        AppError::Conflict(_) | AppError::Refused(_) | AppError::LikelyDuplicates(_) => {
-            StatusCode::CONFLICT
-        }
+        AppError::Conflict(_)
+        | AppError::NotNow { .. }
+        | AppError::Refused(_)
+        | AppError::LikelyDuplicates(_) => StatusCode::CONFLICT,
         AppError::LoginFailed | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::Csrf | AppError::Forbidden => StatusCode::FORBIDDEN,
         AppError::Photo(wangge_media::PhotoError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -5,6 +5,7 @@
 mod admin_pages;
 pub mod api;
 pub mod api_cases;
+pub mod api_field;
 pub mod api_register;
 pub mod api_work;
 mod case_pages;
@@ -56,6 +57,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_register::routes())
         .merge(api_cases::routes())
         .merge(api_work::routes())
+        .merge(api_field::routes())
         .merge(admin_pages::routes())
         .merge(
             open311::routes().route_layer(axum::middleware::from_fn_with_state(

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: `sqlx`'s `PgPool` (never `AnyPool`).
 
 mod cases;
+mod field;
 pub(crate) mod register;
 mod work;
 

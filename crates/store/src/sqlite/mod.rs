@@ -2,6 +2,7 @@
 //! threads (see [`worker`]).
 
 mod cases;
+mod field;
 pub(crate) mod register;
 mod work;
 pub mod worker;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_routing_rules.sql"),
     include_str!("../../migrations/sqlite/0007_api_keys.sql"),
     include_str!("../../migrations/sqlite/0008_open311_updates.sql"),
+    include_str!("../../migrations/sqlite/0009_field_work.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

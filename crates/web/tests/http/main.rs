@@ -2,6 +2,7 @@
 //! community loaded.
 
 mod cases;
+mod field;
 mod open311;
 mod register;
 

@@ -1,0 +1,716 @@
+//! Field work over HTTP on both backends, on the demo register: patrols
+//! with idempotent tracks, the visit scheduler on a fixed clock, referrals,
+//! campaign targeting and scope, QR cards printed and scanned, opinions and
+//! notices.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wangge_app::{App, FixedClock, Vault};
+use wangge_core::register::BusinessStatus;
+use wangge_store::{BusinessQuery, ResidentQuery, ScopeFilter, Store};
+use wangge_testkit::{TestDb, both_backends};
+
+struct World {
+    router: Router,
+    app: Arc<App>,
+    store: Arc<dyn Store>,
+    tokens: HashMap<String, String>,
+    passwords: HashMap<String, String>,
+    clock: Arc<FixedClock>,
+    /// The demo grid worker's grid (和平社区第二网格) and another community's grid.
+    grid: i64,
+    other_grid: i64,
+}
+
+/// Monday 30 November 2026, 09:00 China time.
+const NOW: &str = "2026-11-30T01:00:00Z";
+
+async fn world(db: &TestDb) -> World {
+    let clock = Arc::new(FixedClock::new(NOW.parse().unwrap()));
+    let app = App::new(
+        db.store.clone(),
+        clock.clone(),
+        Vault::from_master_key(&[7; 32]),
+    )
+    .await
+    .unwrap();
+    app.load_demo_geography().await.unwrap();
+    let people = app.load_demo_people().await.unwrap();
+    let mut tokens = HashMap::new();
+    let mut passwords = HashMap::new();
+    for a in &people.accounts {
+        let token = app
+            .login(&a.username, &a.password, None)
+            .await
+            .unwrap()
+            .token;
+        tokens.insert(a.username.clone(), token);
+        passwords.insert(a.username.clone(), a.password.clone());
+    }
+    let user = db.store.user_by_username(WORKER).await.unwrap().unwrap();
+    let grid = user.scopes[0].1;
+    let other = db.store.user_by_username(OTHER).await.unwrap().unwrap();
+    World {
+        router: wangge_web::router(app.clone()),
+        app,
+        store: db.store.clone(),
+        tokens,
+        passwords,
+        clock,
+        grid,
+        other_grid: other.scopes[0].1,
+    }
+}
+
+const WORKER: &str = "wangge.heping02";
+const OTHER: &str = "wangge.chunhui01";
+const UNIT_LEADER: &str = "danyuanzhang.heping02";
+const VOLUNTEER: &str = "zhiyuanzhe.heping02";
+const SECRETARY: &str = "shuji.heping";
+const RESIDENT: &str = "jumin.demo";
+
+impl World {
+    async fn send(
+        &self,
+        user: Option<&str>,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "wangge.test");
+        if let Some(u) = user {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[u]));
+        }
+        let body = match body {
+            Some(b) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(b.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        (
+            status,
+            res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+        )
+    }
+
+    async fn call(
+        &self,
+        user: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, bytes) = self.send(Some(user), method, uri, body).await;
+        (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, user: &str, method: Method, uri: &str, body: Option<Value>) -> Value {
+        let (s, v) = self.call(user, method.clone(), uri, body).await;
+        assert!(s.is_success(), "{user} {method} {uri}: {s} {v}");
+        v
+    }
+
+    /// Moves the clock on; everyone signs in again (idle sessions end).
+    async fn advance(&mut self, d: SignedDuration) {
+        self.clock.set(self.app.now() + d);
+        for (user, password) in &self.passwords {
+            let token = self.app.login(user, password, None).await.unwrap().token;
+            self.tokens.insert(user.clone(), token);
+        }
+    }
+
+    /// Households of a grid, through the register.
+    async fn households(&self, grid: i64) -> Vec<wangge_core::register::Household> {
+        self.store
+            .households(
+                &ScopeFilter::grids(vec![grid]),
+                wangge_store::HouseholdQuery {
+                    grid_id: Some(grid),
+                    unit_id: None,
+                    limit: 10_000,
+                    offset: 0,
+                },
+            )
+            .await
+            .unwrap()
+    }
+}
+
+fn fix(seq: i64, at: Timestamp, lat: f64, lon: f64) -> Value {
+    json!({ "seq": seq, "at": at, "lat": lat, "lon": lon, "accuracy": 8.0 })
+}
+
+async fn patrols_keep_tracks_once_and_link_their_work(db: &TestDb) {
+    let mut w = world(db).await;
+    let now = w.app.now();
+    let p = w
+        .ok(
+            WORKER,
+            Method::POST,
+            "/api/v1/patrols",
+            Some(json!({ "note": "早班巡查" })),
+        )
+        .await;
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(p["grid_id"], w.grid);
+    let (s, again) = w
+        .call(WORKER, Method::POST, "/api/v1/patrols", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "not_now");
+    assert_eq!(again["error"]["message"], "您有一次巡查尚未结束，请先结束");
+
+    // ~111 m north for each 0.001° of latitude, a fix every 100 s.
+    let at = |s: i64| now + SignedDuration::from_secs(s);
+    let batch = json!({ "points": [fix(0, at(0), 31.000, 117.0), fix(1, at(100), 31.001, 117.0), fix(2, at(200), 31.002, 117.0)] });
+    let uri = format!("/api/v1/patrols/{id}/track");
+    w.advance(SignedDuration::from_mins(10)).await;
+    let r = w.ok(WORKER, Method::POST, &uri, Some(batch.clone())).await;
+    assert_eq!(
+        (r["accepted"].as_i64(), r["points"].as_i64()),
+        (Some(3), Some(3))
+    );
+    // The answer was lost; the phone sends the batch again: nothing twice.
+    let r = w.ok(WORKER, Method::POST, &uri, Some(batch)).await;
+    assert_eq!(
+        (r["accepted"].as_i64(), r["points"].as_i64()),
+        (Some(0), Some(3))
+    );
+    // An overlapping batch adds only what is new.
+    let r = w
+        .ok(WORKER, Method::POST, &uri, Some(json!({ "points": [fix(2, at(200), 31.002, 117.0), fix(3, at(300), 31.003, 117.0)] })))
+        .await;
+    assert_eq!(
+        (r["accepted"].as_i64(), r["points"].as_i64()),
+        (Some(1), Some(4))
+    );
+    let d = r["distance_m"].as_f64().unwrap();
+    assert!((d - 333.6).abs() < 1.0, "{d}");
+    // A fix from tomorrow is refused, with nothing of the batch kept.
+    let (s, e) = w
+        .call(WORKER, Method::POST, &uri, Some(json!({ "points": [fix(4, at(400), 31.004, 117.0), fix(5, at(90_000), 31.0, 117.0)] })))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(
+        w.ok(WORKER, Method::GET, &format!("/api/v1/patrols/{id}"), None)
+            .await["track"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // Someone else's patrol takes no fixes.
+    let (s, _) = w
+        .call(OTHER, Method::POST, &uri, Some(json!({ "points": [] })))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A case reported on the patrol is linked to it.
+    let household = &w.households(w.grid).await[0];
+    let building = w.store.buildings_of_grid(w.grid).await.unwrap()[0].clone();
+    let (s, case) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({
+                "category": "E0101", "description": "楼下暴露垃圾", "lat": building.location.lat,
+                "lon": building.location.lon, "patrol_id": id,
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    // Check-ins: a household of her grid; not one of another grid.
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/checkins",
+            Some(json!({ "patrol_id": id, "household_id": household.id })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let foreign = &w.households(w.other_grid).await[0];
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/checkins",
+            Some(json!({ "household_id": foreign.id })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/checkins",
+            Some(json!({ "household_id": household.id, "business_id": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A safety check with a failed item, reported as a case.
+    let shop = w
+        .store
+        .businesses(
+            &ScopeFilter::grids(vec![w.grid]),
+            BusinessQuery {
+                grid_id: Some(w.grid),
+                limit: 100,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.status == BusinessStatus::Open)
+        .expect("an open business in the grid");
+    let answers = |failed_note: &str| {
+        json!(
+            [
+                "extinguishers",
+                "exits",
+                "wiring",
+                "gas",
+                "flammables",
+                "no_lodging"
+            ]
+            .iter()
+            .map(|i| if *i == "exits" {
+                json!({ "item": i, "result": "fail", "note": failed_note })
+            } else {
+                json!({ "item": i, "result": "pass" })
+            })
+            .collect::<Vec<_>>()
+        )
+    };
+    let uri = format!("/api/v1/businesses/{}/inspections", shop.id);
+    let (s, e) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "answers": answers(""), "patrol_id": id, "report_failures": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        e["error"]["message"],
+        "检查项“安全出口、疏散通道畅通”不合格，请写明问题"
+    );
+    let inspection = w
+        .ok(WORKER, Method::POST, &uri, Some(json!({ "answers": answers("后门堆放纸箱"), "patrol_id": id, "report_failures": true })))
+        .await;
+    assert_eq!(inspection["failed"], 1);
+    let hazard = inspection["case_ids"][0].as_i64().unwrap();
+    let hazard_case = w
+        .ok(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/cases/{hazard}"),
+            None,
+        )
+        .await;
+    assert_eq!(hazard_case["category_code"], "C02");
+    assert!(
+        hazard_case["description"]
+            .as_str()
+            .unwrap()
+            .contains("后门堆放纸箱")
+    );
+    let list = w.ok(WORKER, Method::GET, &uri, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    w.advance(SignedDuration::from_mins(50)).await;
+    let ended = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/patrols/{id}/end"),
+            None,
+        )
+        .await;
+    assert!(ended["ended_at"].is_string());
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/patrols/{id}/end"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let detail = w
+        .ok(WORKER, Method::GET, &format!("/api/v1/patrols/{id}"), None)
+        .await;
+    let mut linked: Vec<i64> = detail["case_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_i64().unwrap())
+        .collect();
+    linked.sort();
+    let mut want = vec![case["id"].as_i64().unwrap(), hazard];
+    want.sort();
+    assert_eq!(linked, want);
+    assert_eq!(detail["checkins"][0]["place"], household.address.as_str());
+    // Another community's worker does not see it.
+    let (s, _) = w
+        .call(OTHER, Method::GET, &format!("/api/v1/patrols/{id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let f = w
+        .ok(WORKER, Method::GET, "/api/v1/field/figures", None)
+        .await;
+    let mine = &f["patrols"]["workers"][0];
+    assert_eq!(
+        (
+            mine["patrols"].as_i64(),
+            mine["days"].as_i64(),
+            mine["minutes"].as_i64()
+        ),
+        (Some(1), Some(1), Some(60))
+    );
+    let cov = &f["patrols"]["coverage"][0];
+    assert_eq!(cov["grid_id"], w.grid);
+    assert_eq!(cov["households_visited"], 1);
+    assert_eq!(cov["businesses_visited"], 1);
+    assert_eq!(
+        cov["households"].as_i64().unwrap(),
+        w.households(w.grid).await.len() as i64
+    );
+    // Unit leaders and residents do no patrols.
+    for who in [UNIT_LEADER, RESIDENT] {
+        let (s, _) = w
+            .call(who, Method::POST, "/api/v1/patrols", Some(json!({})))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+    }
+}
+
+/// The household's schedule on the worker's list, if it is listed.
+async fn on_list(w: &World, user: &str, household: i64) -> Option<Value> {
+    let list = w
+        .ok(user, Method::GET, "/api/v1/care-list?status=all", None)
+        .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["household_id"] == household)
+        .cloned()
+}
+
+async fn visits_follow_major_changes_moves_and_needs(db: &TestDb) {
+    let mut w = world(db).await;
+    let household = w
+        .households(w.grid)
+        .await
+        .into_iter()
+        .find(|h| h.member_count >= 2)
+        .unwrap();
+    let member = w
+        .store
+        .residents(
+            &ScopeFilter::grids(vec![w.grid]),
+            ResidentQuery {
+                household_id: Some(household.id),
+                grid_id: None,
+                limit: 10,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap()[0]
+        .clone();
+    let before = on_list(&w, WORKER, household.id)
+        .await
+        .expect("every household is listed");
+    assert!(before["schedule"]["major_change"].is_null());
+
+    // Hospitalised: a visit is due within 24 hours.
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/residents/{}/major-changes", member.id),
+            Some(json!({ "kind": "hospitalised", "note": "脑梗住院" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let due = on_list(&w, WORKER, household.id).await.unwrap();
+    assert_eq!(due["schedule"]["status"], "due");
+    assert_eq!(due["schedule"]["major_change"], "hospitalised");
+    let due_at: Timestamp = due["schedule"]["due_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due_at, w.app.now() + SignedDuration::from_hours(24));
+    let listed = w.ok(WORKER, Method::GET, "/api/v1/care-list", None).await;
+    assert_eq!(
+        listed[0]["household_id"], household.id,
+        "major changes come first among the due"
+    );
+
+    w.advance(SignedDuration::from_hours(25)).await;
+    assert_eq!(
+        on_list(&w, WORKER, household.id).await.unwrap()["schedule"]["status"],
+        "overdue"
+    );
+
+    // The visit, a day late; its needs become a referral and a note.
+    let visit = w
+        .ok(
+            WORKER,
+            Method::POST,
+            "/api/v1/visits",
+            Some(json!({
+                "household_id": household.id, "resident_id": member.id, "mode": "home",
+                "visitors": "李明芳、马立新", "situation": "已出院回家，妻子希望就近找份零工",
+                "needs": [
+                    { "kind": "employment", "detail": "妻子想在社区附近做钟点工", "programme": "community_jobs" },
+                    { "kind": "medical", "detail": "需要康复护理指导" }
+                ]
+            })),
+        )
+        .await;
+    assert_eq!(visit["on_time"], false);
+    assert_eq!(visit["needs"].as_array().unwrap().len(), 2);
+    let after = on_list(&w, WORKER, household.id).await.unwrap();
+    assert!(after["schedule"]["major_change"].is_null());
+    assert_ne!(after["schedule"]["status"], "overdue");
+    // A visit of an out-of-scope household is refused; so is one ahead of time.
+    let foreign = &w.households(w.other_grid).await[0];
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/visits",
+            Some(json!({ "household_id": foreign.id, "mode": "home", "situation": "正常" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let tomorrow = w.app.now() + SignedDuration::from_hours(24);
+    let (s, _) = w
+        .call(WORKER, Method::POST, "/api/v1/visits", Some(json!({ "household_id": household.id, "mode": "phone", "situation": "电话回访", "visited_at": tomorrow })))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The referral moves on; a rejection needs its reason.
+    let referrals = w
+        .ok(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/referrals?household={}", household.id),
+            None,
+        )
+        .await;
+    let r = &referrals[0];
+    assert_eq!(
+        (r["status"].as_str(), r["programme"].as_str()),
+        (Some("recommended"), Some("community_jobs"))
+    );
+    let rid = r["id"].as_i64().unwrap();
+    let uri = format!("/api/v1/referrals/{rid}/status");
+    let (s, e) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "status": "approved", "version": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["message"], "帮扶状态不能从“已推荐”改为“已批准”");
+    let moved = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "status": "submitted", "note": "已报社区", "version": 1 })),
+        )
+        .await;
+    assert_eq!(moved["referral"]["status"], "submitted");
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "status": "approved", "version": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a stale version");
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "status": "rejected", "version": 2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a rejection without its reason");
+    w.ok(
+        WORKER,
+        Method::POST,
+        &uri,
+        Some(json!({ "status": "approved", "note": "社区公益岗位", "version": 2 })),
+    )
+    .await;
+    let delivered = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &uri,
+            Some(json!({ "status": "delivered", "version": 3 })),
+        )
+        .await;
+    assert_eq!(delivered["events"].as_array().unwrap().len(), 3);
+    // The printable form names the programme, never an ID or phone number.
+    let (s, bytes) = w
+        .send(
+            Some(WORKER),
+            Method::GET,
+            &format!("/api/v1/referrals/{rid}/form.pdf"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = pdf_text(&bytes);
+    assert!(text.contains("社区就近就业"), "{text}");
+    assert!(text.contains("妻子想在社区附近做钟点工"), "{text}");
+    assert_no_long_numbers(&text);
+    let case = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/referrals/{rid}/case"),
+            None,
+        )
+        .await;
+    let again = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/referrals/{rid}/case"),
+            None,
+        )
+        .await;
+    assert_eq!(case["case_id"], again["case_id"], "one case per referral");
+    let (s, _) = w
+        .call(
+            OTHER,
+            Method::GET,
+            &format!("/api/v1/referrals/{rid}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The building moves to another grid (a redrawn boundary): the household
+    // leaves her list and joins that grid's worker's, its history with it.
+    move_building_grid(&w, household.id, w.other_grid).await;
+    assert!(on_list(&w, WORKER, household.id).await.is_none());
+    let theirs = on_list(&w, OTHER, household.id)
+        .await
+        .expect("on the new grid's list");
+    assert_eq!(theirs["grid_id"], w.other_grid);
+    let visits = w
+        .ok(
+            OTHER,
+            Method::GET,
+            &format!("/api/v1/visits?household={}", household.id),
+            None,
+        )
+        .await;
+    assert_eq!(visits.as_array().unwrap().len(), 1);
+
+    let figures = w
+        .ok(WORKER, Method::GET, "/api/v1/field/figures", None)
+        .await;
+    let v = &figures["visits"]["workers"][0];
+    assert_eq!(
+        (v["visits"].as_i64(), v["on_time"].as_i64()),
+        (Some(1), Some(0))
+    );
+}
+
+/// Moves a household's building into another grid, as a redrawn boundary
+/// does (its households and residents move with it).
+async fn move_building_grid(w: &World, household: i64, to_grid: i64) {
+    let h = w
+        .store
+        .household(&ScopeFilter::grids(vec![w.grid]), household)
+        .await
+        .unwrap()
+        .unwrap();
+    let grid = w.store.grid(to_grid).await.unwrap().unwrap();
+    let building = building_of(w, h.dwelling_id.unwrap()).await;
+    w.store
+        .apply_boundary_changes(wangge_store::BoundaryChanges {
+            effective: w.app.now(),
+            recorded_at: w.app.now(),
+            changes: Vec::new(),
+            reassign_buildings: vec![(building, grid.grid.code.clone())],
+        })
+        .await
+        .unwrap();
+}
+
+async fn building_of(w: &World, dwelling: i64) -> i64 {
+    for b in w.store.all_buildings().await.unwrap() {
+        for u in w.store.units_of_building(b.id).await.unwrap() {
+            if w.store
+                .dwellings_of_unit(u.id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|d| d.id == dwelling)
+            {
+                return b.id;
+            }
+        }
+    }
+    panic!("dwelling {dwelling} in no building")
+}
+
+/// The text of a PDF, through its fonts' ToUnicode maps.
+fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).unwrap()
+}
+
+/// No run of 11 or more digits (a phone number) or an 18-character ID.
+fn assert_no_long_numbers(text: &str) {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() || c == 'X' {
+            run + 1
+        } else {
+            0
+        };
+        assert!(run < 11, "a long number in: {text}");
+    }
+}
+
+both_backends!(
+    patrols_keep_tracks_once_and_link_their_work,
+    visits_follow_major_changes_moves_and_needs,
+);
