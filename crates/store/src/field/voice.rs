@@ -111,7 +111,7 @@ macro_rules! notice_select {
         concat!(
             "SELECT n.id, n.level, n.unit_id, n.unit_name, n.title, n.body, u.display_name, n.published_at, \
              (SELECT COUNT(*) FROM notice_relays r WHERE r.notice_id = n.id), \
-             (SELECT COALESCE(SUM(r.reach), 0) FROM notice_relays r WHERE r.notice_id = n.id) \
+             (SELECT CAST(COALESCE(SUM(r.reach), 0) AS BIGINT) FROM notice_relays r WHERE r.notice_id = n.id) \
              FROM notices n JOIN users u ON u.id = n.published_by ",
             $where
         )

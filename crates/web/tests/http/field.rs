@@ -3,7 +3,7 @@
 //! campaign targeting and scope, QR cards printed and scanned, opinions and
 //! notices.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::Router;
@@ -710,7 +710,643 @@ fn assert_no_long_numbers(text: &str) {
     }
 }
 
+/// Targets of a campaign as `(subject ids, targets)` for `user`.
+async fn target_list(w: &World, user: &str, campaign: i64, query: &str) -> Vec<Value> {
+    w.ok(
+        user,
+        Method::GET,
+        &format!("/api/v1/campaigns/{campaign}/targets{query}"),
+        None,
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .clone()
+}
+
+fn subjects(targets: &[Value]) -> BTreeSet<i64> {
+    targets
+        .iter()
+        .map(|t| t["subject_id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn campaigns_target_exactly_and_keep_to_their_teams(db: &TestDb) {
+    let w = world(db).await;
+    let today = w.app.today();
+    let heping: Vec<i64> = w
+        .app
+        .list_grids(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.community_name == "和平社区")
+        .map(|g| g.grid.id)
+        .collect();
+    let all = ScopeFilter::grids(heping.clone());
+
+    // Residents of 60 and over without a phone: exactly those of the register.
+    let drill = w
+        .ok(
+            SECRETARY,
+            Method::POST,
+            "/api/v1/campaigns",
+            Some(json!({
+                "template": "drill_pre_registration", "name": "核酸检测演练预登记",
+                "starts_on": "2026-11-25", "ends_on": "2026-12-31",
+                "filter": { "min_age": 60, "without_phone": true }
+            })),
+        )
+        .await;
+    let id = drill["campaign"]["id"].as_i64().unwrap();
+    let residents = w
+        .store
+        .residents(
+            &all,
+            ResidentQuery {
+                household_id: None,
+                grid_id: None,
+                limit: 100_000,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let want: BTreeSet<i64> = residents
+        .iter()
+        .filter(|r| r.age_on(today) >= 60 && r.phone_masked.is_none())
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        want.len() >= 5,
+        "the demo has such residents: {}",
+        want.len()
+    );
+    let targets = target_list(&w, SECRETARY, id, "").await;
+    assert_eq!(subjects(&targets), want);
+    assert_eq!(drill["progress"]["total"], want.len());
+
+    // New businesses (opened in the last six months, open): exactly those.
+    let shops = w
+        .ok(SECRETARY, Method::POST, "/api/v1/campaigns", Some(json!({ "template": "business_registration", "starts_on": "2026-11-01", "ends_on": "2026-12-31" })))
+        .await;
+    let shops_id = shops["campaign"]["id"].as_i64().unwrap();
+    let since: jiff::civil::Date = "2026-05-30".parse().unwrap();
+    let businesses = w
+        .store
+        .businesses(
+            &all,
+            BusinessQuery {
+                grid_id: None,
+                limit: 100_000,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let want_shops: BTreeSet<i64> = businesses
+        .iter()
+        .filter(|b| b.status == BusinessStatus::Open && b.opening_date.is_some_and(|d| d >= since))
+        .map(|b| b.id)
+        .collect();
+    assert!(!want_shops.is_empty());
+    assert_eq!(
+        subjects(&target_list(&w, SECRETARY, shops_id, "").await),
+        want_shops
+    );
+    assert!(shops["with_safety_check"].as_bool().unwrap());
+    // A filter that makes no sense for the kind is refused.
+    let (s, _) = w
+        .call(SECRETARY, Method::POST, "/api/v1/campaigns", Some(json!({ "template": "business_registration", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "filter": { "min_age": 60 } })))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // Grid workers do not plan campaigns.
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/campaigns",
+            Some(
+                json!({ "template": "custom", "starts_on": "2026-11-01", "ends_on": "2026-12-31" }),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // The platform campaign of the pilot compound, worked door to door.
+    let platform = w
+        .ok(SECRETARY, Method::POST, "/api/v1/campaigns", Some(json!({ "template": "platform_registration", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "filter": { "grid_ids": [w.grid], "min_age": 18 } })))
+        .await;
+    let pid = platform["campaign"]["id"].as_i64().unwrap();
+    let mine = target_list(&w, WORKER, pid, "").await;
+    assert!(mine.iter().all(|t| t["placement"]["grid_id"] == w.grid));
+    // In door-to-door order: building, unit, floor, door.
+    let order: Vec<(i64, i64, i64)> = mine
+        .iter()
+        .map(|t| {
+            let p = &t["placement"];
+            (
+                p["building_number"].as_str().unwrap().parse().unwrap(),
+                p["unit_number"].as_i64().unwrap(),
+                p["floor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    // The unit leader is given one unit of one building; she sees and works
+    // only its targets, and nothing else of the register.
+    let first = &mine[0]["placement"];
+    let (building, unit) = (
+        first["building_id"].as_i64().unwrap(),
+        first["unit_id"].as_i64().unwrap(),
+    );
+    let leader = w
+        .store
+        .user_by_username(UNIT_LEADER)
+        .await
+        .unwrap()
+        .unwrap();
+    let volunteer = w.store.user_by_username(VOLUNTEER).await.unwrap().unwrap();
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::GET,
+            &format!("/api/v1/campaigns/{pid}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not on the team yet");
+    w.ok(
+        SECRETARY,
+        Method::POST,
+        &format!("/api/v1/campaigns/{pid}/team"),
+        Some(json!({ "user_id": leader.id, "building_id": building, "unit_id": unit })),
+    )
+    .await;
+    let team = w
+        .ok(
+            SECRETARY,
+            Method::POST,
+            &format!("/api/v1/campaigns/{pid}/team"),
+            Some(json!({ "user_id": volunteer.id, "building_id": building })),
+        )
+        .await;
+    assert_eq!(team.as_array().unwrap().len(), 2);
+    let hers = target_list(&w, UNIT_LEADER, pid, "").await;
+    let want_hers: BTreeSet<i64> = mine
+        .iter()
+        .filter(|t| t["placement"]["unit_id"] == unit)
+        .map(|t| t["subject_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(subjects(&hers), want_hers);
+    let theirs = target_list(&w, VOLUNTEER, pid, "").await;
+    assert!(
+        theirs.len() > hers.len()
+            && theirs
+                .iter()
+                .all(|t| t["placement"]["building_id"] == building)
+    );
+    let outside = mine
+        .iter()
+        .find(|t| t["placement"]["building_id"] != building)
+        .unwrap();
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::GET,
+            &format!("/api/v1/targets/{}", outside["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::POST,
+            &format!("/api/v1/targets/{}", outside["id"]),
+            Some(json!({ "status": "done", "version": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, register) = w
+        .call(
+            UNIT_LEADER,
+            Method::GET,
+            &format!("/api/v1/residents?grid={}", w.grid),
+            None,
+        )
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || register.as_array().is_some_and(|a| a.is_empty()),
+        "no register access: {s} {register}"
+    );
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not her campaign");
+
+    // Statuses with reasons; done is final; a stale version is refused.
+    let t1 = hers[0]["id"].as_i64().unwrap();
+    let t2 = hers[1]["id"].as_i64().unwrap();
+    let uri = |t: i64| format!("/api/v1/targets/{t}");
+    let (s, e) = w
+        .call(
+            UNIT_LEADER,
+            Method::POST,
+            &uri(t1),
+            Some(json!({ "status": "unable", "version": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["message"], "请选择无法完成的原因");
+    let t = w
+        .ok(UNIT_LEADER, Method::POST, &uri(t1), Some(json!({ "status": "unable", "reason": "no_smartphone", "note": "老人用老年机", "version": 1 })))
+        .await;
+    assert_eq!(
+        (
+            t["target"]["status"].as_str(),
+            t["target"]["reason"].as_str()
+        ),
+        (Some("unable"), Some("no_smartphone"))
+    );
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::POST,
+            &uri(t1),
+            Some(json!({ "status": "done", "version": 1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "stale version");
+    w.ok(
+        UNIT_LEADER,
+        Method::POST,
+        &uri(t1),
+        Some(json!({ "status": "done", "note": "子女帮助注册", "version": 2 })),
+    )
+    .await;
+    let (s, _) = w
+        .call(
+            UNIT_LEADER,
+            Method::POST,
+            &uri(t1),
+            Some(json!({ "status": "pending", "version": 3 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "done is final");
+    w.ok(
+        VOLUNTEER,
+        Method::POST,
+        &uri(t2),
+        Some(json!({ "status": "contacted", "reason": "owner_away", "version": 1 })),
+    )
+    .await;
+    let events = w.ok(UNIT_LEADER, Method::GET, &uri(t1), None).await["events"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(events, 2);
+    // Progress: her view counts her unit; the secretary's the building and unit rows.
+    let d = w
+        .ok(
+            UNIT_LEADER,
+            Method::GET,
+            &format!("/api/v1/campaigns/{pid}"),
+            None,
+        )
+        .await;
+    assert_eq!(d["progress"]["total"], hers.len());
+    assert_eq!(
+        (
+            d["progress"]["done"].as_i64(),
+            d["progress"]["contacted"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    let n = hers.len() as f64;
+    assert_eq!(d["completion"], format!("{:.1}%", 100.0 / n));
+    assert_eq!(d["awareness"], format!("{:.1}%", 200.0 / n));
+    let all_view = w
+        .ok(
+            SECRETARY,
+            Method::GET,
+            &format!("/api/v1/campaigns/{pid}"),
+            None,
+        )
+        .await;
+    let unit_row = all_view["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["key"] == unit.to_string())
+        .unwrap();
+    assert_eq!(unit_row["progress"]["done"], 1);
+    assert_eq!(unit_row["progress"]["total"], hers.len());
+    assert_eq!(all_view["by_grid"].as_array().unwrap().len(), 1);
+
+    // QR cards for the drill: printed, scanned, checked in, revoked.
+    let (s, pdf) = w
+        .send(
+            Some(WORKER),
+            Method::POST,
+            &format!("/api/v1/campaigns/{id}/qr-cards.pdf?min_age=60&without_phone=1"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&pdf));
+    let in_grid: BTreeSet<i64> = residents
+        .iter()
+        .filter(|r| r.grid_id == w.grid && want.contains(&r.id))
+        .map(|r| r.id)
+        .collect();
+    let cards = qr_payloads(&pdf);
+    assert_eq!(
+        cards.len(),
+        in_grid.len(),
+        "one card per target of her grid"
+    );
+    let text = pdf_text(&pdf);
+    assert_no_long_numbers(&text);
+    for r in residents.iter().filter(|r| in_grid.contains(&r.id)) {
+        assert!(
+            !text.contains(&r.name) || r.name.chars().count() < 2,
+            "full name {} printed",
+            r.name
+        );
+        assert!(
+            text.contains(&wangge_core::register::mask_name(&r.name)),
+            "masked {}",
+            r.name
+        );
+    }
+    let token = cards[0]
+        .strip_prefix("http://wangge.test/q/")
+        .expect("a link to the scan page")
+        .to_owned();
+    let scan = w
+        .ok(WORKER, Method::GET, &format!("/api/v1/qr/{token}"), None)
+        .await;
+    assert!(scan["name_masked"].as_str().unwrap().contains('*'));
+    let target = scan["targets"][0][1]["id"].as_i64().unwrap();
+    assert_eq!(scan["targets"][0][0], "核酸检测演练预登记");
+    let (s, _) = w
+        .call(OTHER, Method::GET, &format!("/api/v1/qr/{token}"), None)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another community's worker learns nothing"
+    );
+    let done = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/qr/{token}/check-in"),
+            Some(json!({ "target_id": target })),
+        )
+        .await;
+    assert_eq!(done["target"]["status"], "done");
+    assert_eq!(done["events"][0]["via"], "qr");
+    // Printing again revokes the first cards: they check in nothing.
+    let (s, _) = w
+        .send(
+            Some(WORKER),
+            Method::POST,
+            &format!("/api/v1/campaigns/{id}/qr-cards.pdf?min_age=60&without_phone=1"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let other_target = cards
+        .iter()
+        .skip(1)
+        .map(|c| c.rsplit('/').next().unwrap().to_owned())
+        .next()
+        .unwrap();
+    let (s, e) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/qr/{other_target}/check-in"),
+            Some(json!({ "target_id": target })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["message"], "该二维码已作废，请使用新卡片");
+    let (s, _) = w
+        .call(WORKER, Method::GET, "/api/v1/qr/not-a-token", None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+/// What the QR codes of a PDF carry.
+fn qr_payloads(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).unwrap();
+    let mut out = Vec::new();
+    for obj in doc.objects.values() {
+        if let lopdf::Object::Stream(s) = obj
+            && s.dict.get(b"Subtype").and_then(|o| o.as_name()).ok() == Some(b"Image".as_slice())
+        {
+            let w = s.dict.get(b"Width").unwrap().as_i64().unwrap() as usize;
+            let h = s.dict.get(b"Height").unwrap().as_i64().unwrap() as usize;
+            let k = 6;
+            let mut img = rqrr::PreparedImage::prepare_from_greyscale(w * k, h * k, |x, y| {
+                s.content[(y / k) * w + x / k]
+            });
+            let grids = img.detect_grids();
+            assert_eq!(grids.len(), 1);
+            out.push(grids[0].decode().unwrap().1);
+        }
+    }
+    out
+}
+
+async fn opinions_and_notices_go_round(db: &TestDb) {
+    let w = world(db).await;
+    let o = w
+        .ok(WORKER, Method::POST, "/api/v1/opinions", Some(json!({ "topic": "traffic", "body": "小区门口早高峰停车混乱", "voiced_by": "13栋居民" })))
+        .await;
+    assert_eq!(
+        (o["grid_id"].as_i64(), o["status"].as_str()),
+        (Some(w.grid), Some("open"))
+    );
+    let oid = o["id"].as_i64().unwrap();
+    // A resident's own opinion goes to the grid of where they are.
+    let b = w.store.buildings_of_grid(w.grid).await.unwrap()[0].clone();
+    let mine = w
+        .ok(RESIDENT, Method::POST, "/api/v1/opinions", Some(json!({ "topic": "elderly_care", "body": "希望增加老年食堂", "lat": b.location.lat, "lon": b.location.lon })))
+        .await;
+    assert_eq!(mine["grid_id"], w.grid);
+    let (s, _) = w
+        .call(
+            RESIDENT,
+            Method::POST,
+            "/api/v1/opinions",
+            Some(json!({ "topic": "other", "body": "没有位置" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let theirs = w.ok(RESIDENT, Method::GET, "/api/v1/opinions", None).await;
+    assert_eq!(
+        theirs.as_array().unwrap().len(),
+        1,
+        "a resident sees only their own"
+    );
+    let (s, _) = w
+        .call(
+            RESIDENT,
+            Method::GET,
+            &format!("/api/v1/opinions/{oid}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let list = w
+        .ok(WORKER, Method::GET, "/api/v1/opinions?status=open", None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let (s, _) = w
+        .call(
+            OTHER,
+            Method::POST,
+            &format!("/api/v1/opinions/{oid}/answer"),
+            Some(json!({ "answer": "收到" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let answered = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/opinions/{}/answer", mine["id"]),
+            Some(json!({ "answer": "已反映给社区，正在选址" })),
+        )
+        .await;
+    assert_eq!(answered["status"], "answered");
+    let mine_now = w
+        .ok(
+            RESIDENT,
+            Method::GET,
+            &format!("/api/v1/opinions/{}", mine["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(mine_now["answer"], "已反映给社区，正在选址");
+    let converted = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/opinions/{oid}/case"),
+            Some(json!({ "category": "C03", "address": "和平路小区东门" })),
+        )
+        .await;
+    assert_eq!(converted["opinion"]["status"], "converted");
+    let case = w
+        .ok(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/cases/{}", converted["case_id"]),
+            None,
+        )
+        .await;
+    assert!(case["description"].as_str().unwrap().contains("停车混乱"));
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/opinions/{oid}/answer"),
+            Some(json!({ "answer": "再答一次" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // A community notice reaches its grids' workers, who pass it on.
+    let heping = w
+        .store
+        .grid(w.grid)
+        .await
+        .unwrap()
+        .unwrap()
+        .grid
+        .community_id;
+    let n = w
+        .ok(SECRETARY, Method::POST, "/api/v1/notices", Some(json!({ "level": "community", "unit_id": heping, "title": "冬季燃气安全提示", "body": "请检查燃气软管，使用燃气时保持通风。" })))
+        .await;
+    let nid = n["notice"]["id"].as_i64().unwrap();
+    assert_eq!(
+        n["grids"].as_array().unwrap().len(),
+        8,
+        "the community's eight grids"
+    );
+    let (s, _) = w
+        .call(
+            WORKER,
+            Method::POST,
+            "/api/v1/notices",
+            Some(json!({ "level": "grid", "unit_id": w.grid, "title": "x", "body": "yy" })),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "workers pass notices on, they do not publish"
+    );
+    let (s, _) = w.call(SECRETARY, Method::POST, "/api/v1/notices", Some(json!({ "level": "grid", "unit_id": w.other_grid, "title": "越界", "body": "别的社区" }))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let seen = w.ok(WORKER, Method::GET, "/api/v1/notices", None).await;
+    assert_eq!(seen[0]["id"], nid);
+    let (s, _) = w
+        .call(OTHER, Method::GET, &format!("/api/v1/notices/{nid}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let relayed = w
+        .ok(
+            WORKER,
+            Method::POST,
+            &format!("/api/v1/notices/{nid}/relays"),
+            Some(json!({ "mode": "group_chat", "reach": 120, "note": "楼栋群转发" })),
+        )
+        .await;
+    assert_eq!(relayed["notice"]["reach"], 120);
+    let grid_row = relayed["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g[0] == w.grid)
+        .unwrap()
+        .clone();
+    assert_eq!(grid_row[2], 1);
+    let overview = w
+        .ok(
+            SECRETARY,
+            Method::GET,
+            &format!("/api/v1/notices/{nid}"),
+            None,
+        )
+        .await;
+    let passed_on = overview["grids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g[2].as_i64().unwrap() > 0)
+        .count();
+    assert_eq!(
+        passed_on, 1,
+        "the secretary sees which grids have not passed it on"
+    );
+    assert_eq!(overview["relays"][0]["worker_name"], "网格员 李明芳");
+}
+
 both_backends!(
     patrols_keep_tracks_once_and_link_their_work,
     visits_follow_major_changes_moves_and_needs,
+    campaigns_target_exactly_and_keep_to_their_teams,
+    opinions_and_notices_go_round,
 );
