@@ -453,6 +453,11 @@ async fn load_demo(opened: &Opened, accounts_file: Option<PathBuf>) -> Result<()
             "demo register: {} households, {} residents, {} businesses (synthetic people only), {} cases ({} reminders and overdue notices in the inboxes)",
             report.households, report.residents, report.businesses, report.cases, report.notices
         );
+        let f = &report.field;
+        println!(
+            "demo field work: {} patrols, {} visits, {} referrals, {} campaigns, {} opinions, {} notices",
+            f.patrols, f.visits, f.referrals, f.campaigns, f.opinions, f.notices
+        );
         println!("\nsign in at /login with one of these one-time passwords:");
         for a in &report.accounts {
             println!(

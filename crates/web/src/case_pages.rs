@@ -146,6 +146,8 @@ struct NewPage {
     nearby: Vec<(String, String)>,
     /// Photos stored by an earlier try of this form, comma-separated.
     photo_ids: String,
+    /// The reporter's patrol going on, when reported from it.
+    patrol_id: String,
 }
 
 async fn new_page(
@@ -219,6 +221,7 @@ async fn new_page(
         address: get("address"),
         urgent: get("urgency") == "urgent",
         photo_ids: get("photo_ids"),
+        patrol_id: get("patrol_id"),
         nearby,
         errors,
         groups,
@@ -232,12 +235,23 @@ async fn new_page(
     (status, render(&page)).into_response()
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+struct NewQuery {
+    /// Reported on this patrol of the reporter's.
+    patrol_id: Option<i64>,
+}
+
 async fn new_form(
     State(state): State<AppState>,
     PageLang(lang): PageLang,
     PageSession(s): PageSession,
+    axum::extract::Query(q): axum::extract::Query<NewQuery>,
 ) -> Response {
-    new_page(&state, lang, &s, &[], Vec::new(), Vec::new()).await
+    let values: Vec<(String, String)> = q
+        .patrol_id
+        .map(|p| vec![("patrol_id".to_owned(), p.to_string())])
+        .unwrap_or_default();
+    new_page(&state, lang, &s, &values, Vec::new(), Vec::new()).await
 }
 
 /// Stores the photos a page form carries; with the ids of those stored

@@ -10,6 +10,8 @@ pub mod api_register;
 pub mod api_work;
 mod case_pages;
 pub mod error;
+mod field_pages;
+mod field_texts;
 mod form;
 pub mod lang;
 mod map;
@@ -68,6 +70,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(pages::routes())
         .merge(register_pages::routes())
         .merge(case_pages::routes())
+        .merge(field_pages::routes())
         .fallback(fallback)
         .with_state(state)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

@@ -14,6 +14,7 @@ use wangge_store::{NewBuilding, NewUnit};
 use crate::App;
 
 pub mod cases;
+pub mod field;
 pub mod people;
 use crate::error::AppError;
 use crate::grids::{ImportOptions, Located};
@@ -71,6 +72,8 @@ pub struct DemoReport {
     pub cases: usize,
     /// Reminders and overdue notices the first sweep raised.
     pub notices: usize,
+    /// Patrols, visits, referrals, campaigns, opinions and notices.
+    pub field: field::FieldReport,
     /// Accounts created, with their one-time passwords (shown once).
     pub accounts: Vec<people::DemoAccount>,
 }
@@ -127,6 +130,7 @@ impl App {
         report.businesses = people.businesses;
         report.accounts = people.accounts;
         report.cases = self.load_demo_cases().await?;
+        report.field = self.load_demo_field().await?;
         report.already_loaded &= report.cases == 0;
         if report.cases > 0 {
             // As if the sweeper had been running: reminders and overdue

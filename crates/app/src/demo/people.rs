@@ -89,20 +89,20 @@ const DEPARTMENTS: &[(&str, &str)] = &[
 ];
 
 /// A deterministic stream of choices.
-struct Dice(u64);
+pub(crate) struct Dice(pub(crate) u64);
 
 impl Dice {
     fn next(&mut self) -> u64 {
         self.0 = mix(self.0);
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn pct(&mut self, p: u64) -> bool {
+    pub(crate) fn pct(&mut self, p: u64) -> bool {
         self.below(100) < p
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len() as u64) as usize]
     }
 }

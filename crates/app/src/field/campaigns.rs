@@ -18,11 +18,10 @@ use wangge_core::policy::{Actor, FieldAction, Role, works_assigned_targets};
 use wangge_core::register::{age_on, mask_name};
 use wangge_store::AuditEntry;
 use wangge_store::field::campaign::{
-    self as store, Campaign, NewCampaign, NewTarget, TargetChange, TargetEvent, TargetScope,
-    TeamMember,
+    self as store, NewCampaign, NewTarget, TargetChange, TargetEvent, TargetScope,
 };
 
-pub use wangge_store::field::campaign::Target;
+pub use wangge_store::field::campaign::{Campaign, Target, TeamMember};
 
 use super::{code, text};
 use crate::privacy::random_bytes;

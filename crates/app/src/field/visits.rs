@@ -12,10 +12,8 @@ use wangge_core::visit::{
     self as rules, MajorChange, Need, NeedKind, Programme, ReferralStatus, Schedule, VisitMode,
     VisitRule, VisitStatus,
 };
-use wangge_store::field::visit::{
-    self as store, NewReferral, NewVisit, Referral, ReferralEvent, RosterHousehold, Visit,
-    VisitStat,
-};
+use wangge_store::field::visit::{self as store, NewReferral, NewVisit, RosterHousehold};
+pub use wangge_store::field::visit::{Referral, ReferralEvent, Visit, VisitStat};
 use wangge_store::{AuditEntry, ScopeFilter};
 
 use super::{Period, code, text};

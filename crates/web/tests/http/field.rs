@@ -1344,9 +1344,234 @@ async fn opinions_and_notices_go_round(db: &TestDb) {
     assert_eq!(overview["relays"][0]["worker_name"], "网格员 李明芳");
 }
 
+impl World {
+    async fn page(&self, user: Option<&str>, uri: &str) -> (StatusCode, String) {
+        let mut req = Request::get(uri);
+        if let Some(u) = user {
+            req = req.header(header::COOKIE, format!("wangge_session={}", self.tokens[u]));
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        (
+            status,
+            String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+                .into_owned(),
+        )
+    }
+
+    /// Posts a page form as `user` (with the CSRF token of `csrf_from`'s page); the redirect.
+    async fn post_form(
+        &self,
+        user: &str,
+        uri: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Option<String>, String) {
+        let (_, html) = self.page(Some(user), "/field").await;
+        let marker = r#"name="_csrf" value=""#;
+        let start = html.find(marker).unwrap() + marker.len();
+        let csrf = html[start..].split('"').next().unwrap().to_owned();
+        let mut all = vec![("_csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let req = Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                header::COOKIE,
+                format!("wangge_session={}", self.tokens[user]),
+            )
+            .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            status,
+            location,
+            String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+                .into_owned(),
+        )
+    }
+}
+
+/// The phone pages on the demo's field work: the hub, a patrol started and
+/// a visit recorded from forms, the checklist, the scan page, the lists.
+async fn the_field_pages(db: &TestDb) {
+    let w = world(db).await;
+    let report = w.app.load_demo_field().await.unwrap();
+    assert!(
+        report.patrols > 10 && report.visits > 100 && report.campaigns == 3,
+        "{report:?}"
+    );
+    let (s, hub) = w.page(Some(WORKER), "/field").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        hub.contains("开始巡查") && hub.contains("待走访") && hub.contains("核酸检测演练预登记"),
+        "{hub}"
+    );
+    assert!(
+        hub.contains("住院"),
+        "the hospitalised resident's household is due: {hub}"
+    );
+    let (s, to, body) = w.post_form(WORKER, "/field/patrol/start", &[]).await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/field")),
+        "{body}"
+    );
+    let (_, hub) = w.page(Some(WORKER), "/field").await;
+    assert!(
+        hub.contains("巡查进行中") && hub.contains("/api/v1/patrols/"),
+        "{hub}"
+    );
+
+    // A visit from the due list.
+    let start = hub.find("/field/visits/new?household=").unwrap();
+    let link = hub[start..].split('"').next().unwrap().to_owned();
+    let household = link.rsplit('=').next().unwrap().to_owned();
+    let (s, form) = w.page(Some(WORKER), &link).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        form.contains("记录走访") && form.contains("春蕾助学"),
+        "{form}"
+    );
+    let (s, to, body) = w
+        .post_form(
+            WORKER,
+            "/field/visits/new",
+            &[
+                ("household_id", &household),
+                ("mode", "home"),
+                ("situation", "身体好转"),
+                ("need0.kind", "living"),
+                ("need0.detail", "冬季取暖"),
+                ("need0.programme", "temporary_relief"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/field")),
+        "{body}"
+    );
+    let (s, list) = w.page(Some(WORKER), "/field/referrals").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(list.contains("冬季取暖") && list.contains("已推荐"));
+    let rid = list[list.find("/field/referrals/").unwrap() + 17..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, one) = w
+        .page(Some(WORKER), &format!("/field/referrals/{rid}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(one.contains("form.pdf"));
+    // A form with a bad value: the error page, nothing saved.
+    let (s, _, body) = w
+        .post_form(
+            WORKER,
+            "/field/visits/new",
+            &[
+                ("household_id", &household),
+                ("mode", "teleport"),
+                ("situation", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // The campaign checklist, as the unit leader sees it.
+    let campaigns = w
+        .ok(UNIT_LEADER, Method::GET, "/api/v1/campaigns", None)
+        .await;
+    let platform = campaigns
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["template"] == "platform_registration")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (s, checklist) = w
+        .page(Some(UNIT_LEADER), &format!("/field/campaigns/{platform}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let hers = target_list(&w, UNIT_LEADER, platform, "").await;
+    assert_eq!(checklist.matches("<tr id=\"t").count(), hers.len());
+    let open = hers.iter().find(|t| t["status"] != "done").unwrap();
+    let (s, to, body) = w
+        .post_form(
+            UNIT_LEADER,
+            &format!("/field/targets/{}", open["id"]),
+            &[
+                ("status", "done"),
+                ("version", &open["version"].to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    assert!(
+        to.unwrap()
+            .starts_with(&format!("/field/campaigns/{platform}#t"))
+    );
+
+    // A scanned card tells a stranger nothing.
+    let drill = campaigns
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["template"] == "drill_pre_registration");
+    assert!(
+        drill.is_none(),
+        "the unit leader is not on the drill's team"
+    );
+    let (s, page) = w.page(None, "/q/some-token").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("请交给现场工作人员扫码") && page.contains("/login?next=/q/some-token"));
+
+    for uri in [
+        "/field/opinions",
+        "/field/notices",
+        "/field/figures",
+        "/field/campaigns",
+    ] {
+        let (s, body) = w.page(Some(WORKER), uri).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {body}");
+    }
+    let (_, notices) = w.page(Some(SECRETARY), "/field/notices").await;
+    assert!(notices.contains("发布通知") && notices.contains("冬季燃气安全提示"));
+    let nid = notices[notices.find("/field/notices/").unwrap() + 15..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (s, notice) = w
+        .page(Some(SECRETARY), &format!("/field/notices/{nid}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        notice.contains("未转达"),
+        "the grids that have not passed it on: {notice}"
+    );
+    let (_, figures) = w.page(Some(WORKER), "/field/figures").await;
+    assert!(figures.contains("网格员 李明芳") && figures.contains('%'));
+    // Residents see only their own opinions; no hub for their role's work.
+    let (s, own) = w.page(Some(RESIDENT), "/field/opinions").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(own.contains("楼道里堆放杂物") && !own.contains("停车混乱"));
+}
+
 both_backends!(
     patrols_keep_tracks_once_and_link_their_work,
     visits_follow_major_changes_moves_and_needs,
     campaigns_target_exactly_and_keep_to_their_teams,
     opinions_and_notices_go_round,
+    the_field_pages,
 );
