@@ -105,6 +105,18 @@ try {
     expect(width > 0, "the photo's thumbnail does not load");
     await page.screenshot({ path: `${shots}/case.png`, fullPage: true });
   });
+  await step("she starts a patrol and her phone's positions reach the server", async () => {
+    await page.goto(`${base}/field`);
+    await page.click('form[action="/field/patrol/start"] button');
+    await page.waitForSelector("#patrol");
+    await page.waitForFunction(() => Number(document.getElementById("points").textContent) >= 1, null, { timeout: 15000 });
+    expect((await page.locator("#unsent").textContent()).trim() === "0", "fixes left unsent");
+    await page.screenshot({ path: `${shots}/patrol.png`, fullPage: true });
+  });
+  await step("she ends the patrol", async () => {
+    await page.click('form[action$="/end"] button');
+    await page.waitForSelector('form[action="/field/patrol/start"]');
+  });
 } finally {
   await browser.close();
 }

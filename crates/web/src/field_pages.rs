@@ -112,6 +112,8 @@ struct Hub {
     lang: Lang,
     works: bool,
     patrol: Option<(wangge_app::field::patrols::PatrolDetail, String)>,
+    /// The number the phone gives its next fix (after those stored).
+    next_seq: i64,
     due: Vec<(CareItem, String)>,
     campaigns: Vec<Campaign>,
     notices: Vec<Notice>,
@@ -146,7 +148,16 @@ async fn hub(
         } else {
             Vec::new()
         };
-        let campaigns = state.app.campaigns(&s.actor).await.unwrap_or_default();
+        let next_seq = patrol
+            .as_ref()
+            .and_then(|(p, _)| p.track.iter().map(|x| x.seq + 1).max())
+            .unwrap_or(0);
+        let campaigns = match state.app.campaigns(&s.actor).await {
+            Ok(list) => list,
+            // Roles without field work (administrators, departments) see none.
+            Err(AppError::Forbidden) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         let notices = if works {
             state
                 .app
@@ -165,6 +176,7 @@ async fn hub(
             lang,
             works,
             patrol,
+            next_seq,
             due,
             campaigns,
             notices,
