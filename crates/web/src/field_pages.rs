@@ -12,6 +12,7 @@ use wangge_app::field::Period;
 use wangge_app::field::campaigns::{
     Campaign, CampaignDetail, CampaignForm, Scan, Target, TargetForm, TeamForm,
 };
+use wangge_app::field::patrols::InspectionForm;
 use wangge_app::field::patrols::PatrolFigures;
 use wangge_app::field::visits::{CareItem, NeedForm, ReferralDetail, VisitFigures, VisitForm};
 use wangge_app::field::voice::{Notice, NoticeDetail, NoticeForm, Opinion, OpinionForm, RelayForm};
@@ -20,9 +21,11 @@ use wangge_core::Lang;
 use wangge_core::campaign::{
     TargetFilter, TargetReason, TargetStatus, Template as CampaignTemplate,
 };
+use wangge_core::patrol::{ItemAnswer, ItemResult, SafetyItem};
 use wangge_core::policy::{FieldAction, Role, field_scope};
+use wangge_core::register::TagKind;
 use wangge_core::visit::{
-    MajorChange, NeedKind, Programme, ReferralStatus, VisitMode, VisitStatus,
+    Frequency, MajorChange, NeedKind, Programme, ReferralStatus, VisitMode, VisitRule, VisitStatus,
 };
 use wangge_core::voice::{NoticeLevel, RelayMode, Topic};
 
@@ -56,6 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route("/field/notices", get(notices).post(publish_notice))
         .route("/field/notices/{id}", get(notice).post(relay_notice))
         .route("/field/figures", get(figures))
+        .route(
+            "/field/businesses/{id}/inspect",
+            get(inspection_form).post(inspect),
+        )
+        .route(
+            "/admin/visit-rules",
+            get(visit_rules).post(save_visit_rules),
+        )
 }
 
 fn fail(lang: Lang, s: &Session, e: &AppError) -> Response {
@@ -1049,4 +1060,165 @@ async fn figures(
         })
     };
     page(lang, &s, run.await)
+}
+
+// ---- Safety checks.
+
+#[derive(Template)]
+#[template(path = "field_inspect.html")]
+struct InspectPage {
+    t: &'static Texts,
+    f: &'static FieldTexts,
+    nav: Nav,
+    lang: Lang,
+    business: wangge_core::register::Business,
+    items: &'static [SafetyItem],
+    results: &'static [ItemResult],
+    past: Vec<(String, wangge_app::field::patrols::Inspection)>,
+}
+
+async fn inspection_form(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    Path(raw): Path<String>,
+) -> Response {
+    let run = async {
+        let bid = id(&raw, Resource::Business)?;
+        let business = state.app.business(&s.actor, bid).await?;
+        let past = state
+            .app
+            .inspections(&s.actor, bid)
+            .await?
+            .into_iter()
+            .map(|i| (local(i.at), i))
+            .collect();
+        Ok(InspectPage {
+            t: texts(lang),
+            f: field_texts(lang),
+            nav: Nav::of(Some(&s)),
+            lang,
+            business,
+            items: SafetyItem::ALL,
+            results: ItemResult::ALL,
+            past,
+        })
+    };
+    page(lang, &s, run.await)
+}
+
+async fn inspect(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    Path(raw): Path<String>,
+    form: Result<FormData, FormError>,
+) -> Response {
+    let run = async {
+        let f = posted(&s, form)?;
+        let bid = id(&raw, Resource::Business)?;
+        let mut answers = Vec::new();
+        for item in SafetyItem::ALL {
+            let result = ItemResult::parse(&f.get(item.as_str())).ok_or_else(|| {
+                AppError::invalid(
+                    "answers",
+                    format!("answer {}", item.as_str()),
+                    format!("请填写“{}”", item.label(Lang::Zh)),
+                )
+            })?;
+            answers.push(ItemAnswer {
+                item: *item,
+                result,
+                note: f.get(&format!("{}.note", item.as_str())),
+            });
+        }
+        let patrol = state.app.current_patrol(&s.actor).await?.map(|p| p.id);
+        state
+            .app
+            .inspect_business(
+                &s.actor,
+                bid,
+                InspectionForm {
+                    answers,
+                    patrol_id: patrol,
+                    report_failures: f.get("report_failures") == "1",
+                },
+            )
+            .await?;
+        Ok(format!("/field/businesses/{bid}/inspect"))
+    };
+    done(lang, &s, run.await)
+}
+
+// ---- Visit rules (administrators).
+
+#[derive(Template)]
+#[template(path = "admin_visit_rules.html")]
+struct RulesPage {
+    t: &'static Texts,
+    f: &'static FieldTexts,
+    nav: Nav,
+    lang: Lang,
+    rules: Vec<VisitRule>,
+    blanks: Vec<usize>,
+    tags: &'static [TagKind],
+    frequencies: &'static [Frequency],
+}
+
+async fn visit_rules(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+) -> Response {
+    if s.actor.role != Role::Admin {
+        return fail(lang, &s, &AppError::Forbidden);
+    }
+    let run = async {
+        let rules = state.app.visit_rules().await?;
+        Ok(RulesPage {
+            t: texts(lang),
+            f: field_texts(lang),
+            nav: Nav::of(Some(&s)),
+            lang,
+            blanks: (rules.len()..rules.len() + 3).collect(),
+            rules,
+            tags: TagKind::ALL,
+            frequencies: Frequency::ALL,
+        })
+    };
+    page(lang, &s, run.await)
+}
+
+async fn save_visit_rules(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    form: Result<FormData, FormError>,
+) -> Response {
+    let run = async {
+        let f = posted(&s, form)?;
+        let mut rules = Vec::new();
+        for i in 0..200 {
+            let name = f.get(&format!("r{i}.name"));
+            if f.get(&format!("r{i}.frequency")).is_empty() {
+                break;
+            }
+            if name.is_empty() {
+                // A row without a name is dropped.
+                continue;
+            }
+            rules.push(VisitRule {
+                id: 0,
+                name,
+                tag: TagKind::parse(&f.get(&format!("r{i}.tag"))),
+                min_age: f.get(&format!("r{i}.min_age")).parse().ok(),
+                frequency: Frequency::parse(&f.get(&format!("r{i}.frequency"))).ok_or_else(
+                    || AppError::invalid("frequency", "choose a frequency", "请选择频次"),
+                )?,
+            });
+        }
+        state.app.set_visit_rules(&s.actor, rules).await?;
+        Ok("/admin/visit-rules".to_owned())
+    };
+    done(lang, &s, run.await)
 }

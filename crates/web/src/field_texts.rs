@@ -123,6 +123,12 @@ field_texts! {
     major_change: "重大变故" / "Major change",
     record_change: "登记重大变故（24 小时内走访）" / "Record a major change (visit within 24 h)",
     kind: "类型" / "Kind",
+    safety_check: "安全检查" / "Safety check",
+    report_failures: "不合格项上报为事件（安全隐患）" / "Report failed items as cases (hazards)",
+    failed_items: "不合格项" / "Failed items",
+    visit_rules: "走访规则" / "Visit rules",
+    visit_rules_note: "家庭的走访频次取其成员满足的最频繁规则；必须保留一条不限标签和年龄的规则。名称留空即删除该行。" / "A household is visited as often as the most frequent rule any member meets; keep one rule with neither tag nor age. Clear a name to delete its row.",
+    any_tag: "不限标签" / "any tag",
 }
 
 pub fn field_texts(lang: Lang) -> &'static FieldTexts {

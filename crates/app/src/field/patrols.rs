@@ -10,9 +10,9 @@ use wangge_core::patrol::{self as rules, ItemAnswer, TrackPoint};
 use wangge_core::policy::{Actor, FieldAction};
 use wangge_store::AuditEntry;
 use wangge_store::ScopeFilter;
-use wangge_store::field::patrol::{
-    self as store, Checkin, Coverage, Inspection, NewCheckin, NewInspection, Patrol, PatrolStat,
-};
+use wangge_store::field::patrol::{self as store, NewCheckin, NewInspection};
+
+pub use wangge_store::field::patrol::{Checkin, Coverage, Inspection, Patrol, PatrolStat};
 
 use super::{Period, text};
 use crate::cases::CaseForm;

@@ -1086,6 +1086,28 @@ async fn campaigns_target_exactly_and_keep_to_their_teams(db: &TestDb) {
             r.name
         );
     }
+    // Each card scans back to the resident printed on it.
+    let mut scanned_names: Vec<String> = Vec::new();
+    for c in &cards {
+        let token = c
+            .strip_prefix("http://wangge.test/q/")
+            .expect("a link to the scan page");
+        scanned_names.push(
+            w.ok(WORKER, Method::GET, &format!("/api/v1/qr/{token}"), None)
+                .await["name_masked"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    scanned_names.sort();
+    let mut printed: Vec<String> = residents
+        .iter()
+        .filter(|r| in_grid.contains(&r.id))
+        .map(|r| wangge_core::register::mask_name(&r.name))
+        .collect();
+    printed.sort();
+    assert_eq!(scanned_names, printed);
     let token = cards[0]
         .strip_prefix("http://wangge.test/q/")
         .expect("a link to the scan page")
@@ -1562,6 +1584,113 @@ async fn the_field_pages(db: &TestDb) {
     );
     let (_, figures) = w.page(Some(WORKER), "/field/figures").await;
     assert!(figures.contains("网格员 李明芳") && figures.contains('%'));
+    // A safety check from its page, the failure filed as a case.
+    let shop = w
+        .store
+        .businesses(
+            &ScopeFilter::grids(vec![w.grid]),
+            BusinessQuery {
+                grid_id: Some(w.grid),
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap()[0]
+        .clone();
+    let uri = format!("/field/businesses/{}/inspect", shop.id);
+    let (s, form) = w.page(Some(WORKER), &uri).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("灭火器配备且在有效期内"));
+    let (s, to, body) = w
+        .post_form(
+            WORKER,
+            &uri,
+            &[
+                ("extinguishers", "pass"),
+                ("exits", "pass"),
+                ("wiring", "fail"),
+                ("wiring.note", "插线板串联"),
+                ("gas", "na"),
+                ("flammables", "pass"),
+                ("no_lodging", "pass"),
+                ("report_failures", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some(uri.as_str())),
+        "{body}"
+    );
+    let checks = w
+        .ok(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/businesses/{}/inspections", shop.id),
+            None,
+        )
+        .await;
+    assert_eq!(checks[0]["failed"], 1);
+    assert_eq!(checks[0]["case_ids"].as_array().unwrap().len(), 1);
+
+    // Administrators edit the visit rules on their page; others may not.
+    let (s, _) = w.page(Some(WORKER), "/admin/visit-rules").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, rules_page) = w.page(Some("admin"), "/admin/visit-rules").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(rules_page.contains("80岁以上独居老人"));
+    let (s, to, body) = w
+        .post_form(
+            "admin",
+            "/admin/visit-rules",
+            &[
+                ("r0.name", "90岁以上老人"),
+                ("r0.tag", ""),
+                ("r0.min_age", "90"),
+                ("r0.frequency", "weekly"),
+                ("r1.name", "普通家庭"),
+                ("r1.tag", ""),
+                ("r1.min_age", ""),
+                ("r1.frequency", "quarterly"),
+                ("r2.name", ""),
+                ("r2.tag", ""),
+                ("r2.min_age", ""),
+                ("r2.frequency", "weekly"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/admin/visit-rules")),
+        "{body}"
+    );
+    let rules = w.ok(WORKER, Method::GET, "/api/v1/visit-rules", None).await;
+    assert_eq!(rules.as_array().unwrap().len(), 2);
+    assert_eq!(rules[1]["frequency"], "quarterly");
+    // Without a rule for everyone, nothing is saved.
+    let (s, _, _) = w
+        .post_form(
+            "admin",
+            "/admin/visit-rules",
+            &[
+                ("r0.name", "只看老人"),
+                ("r0.tag", ""),
+                ("r0.min_age", "60"),
+                ("r0.frequency", "monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        w.ok(WORKER, Method::GET, "/api/v1/visit-rules", None)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
     // Residents see only their own opinions; no hub for their role's work.
     let (s, own) = w.page(Some(RESIDENT), "/field/opinions").await;
     assert_eq!(s, StatusCode::OK);
