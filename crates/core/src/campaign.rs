@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::i18n::Lang;
 use crate::org::Id;
 use crate::register::{
-    AppStatus, BusinessStatus, PoliticalStatus, ResidenceType, TagKind, age_on, text_enum,
+    AppReason, AppStatus, BusinessStatus, PoliticalStatus, ResidenceType, TagKind, age_on,
+    text_enum,
 };
 
 text_enum!(
@@ -219,6 +220,29 @@ pub fn check_move(
         return Err(TargetError::ReasonNeeded);
     }
     Ok(())
+}
+
+/// What a business target's status means for the business's
+/// government-app registration on the register: done is registered, unable
+/// is unable with the matching reason, anything else is not yet.
+pub fn app_registration(
+    status: TargetStatus,
+    reason: Option<TargetReason>,
+) -> (AppStatus, Option<AppReason>) {
+    match status {
+        TargetStatus::Done => (AppStatus::Registered, None),
+        TargetStatus::Unable => (
+            AppStatus::Unable,
+            Some(match reason {
+                Some(TargetReason::IdCardReplaced) => AppReason::IdCardReplaced,
+                Some(TargetReason::OwnerAway) => AppReason::OwnerAway,
+                Some(TargetReason::BusinessMoved) => AppReason::BusinessMoved,
+                Some(TargetReason::NoSmartphone) => AppReason::NoSmartphone,
+                _ => AppReason::Other,
+            }),
+        ),
+        TargetStatus::Pending | TargetStatus::Contacted => (AppStatus::Pending, None),
+    }
 }
 
 /// Counts of targets by status, with the rates shown on progress pages.
@@ -490,6 +514,24 @@ mod tests {
         assert_eq!(
             check_move(Pending, Pending, None),
             Err(TargetError::Same("pending"))
+        );
+    }
+
+    #[test]
+    fn business_targets_set_the_registration_on_the_register() {
+        use TargetStatus::*;
+        assert_eq!(app_registration(Done, None), (AppStatus::Registered, None));
+        assert_eq!(
+            app_registration(Unable, Some(TargetReason::IdCardReplaced)),
+            (AppStatus::Unable, Some(AppReason::IdCardReplaced))
+        );
+        assert_eq!(
+            app_registration(Unable, Some(TargetReason::Refused)),
+            (AppStatus::Unable, Some(AppReason::Other))
+        );
+        assert_eq!(
+            app_registration(Contacted, Some(TargetReason::OwnerAway)),
+            (AppStatus::Pending, None)
         );
     }
 

@@ -544,6 +544,7 @@ impl App {
                 campaign::update_target(
                     &**self.store(),
                     t.id,
+                    t.subject_id,
                     t.version,
                     campaign::TargetChange {
                         status,
@@ -556,6 +557,8 @@ impl App {
                         by,
                         at: at.min(now),
                         via: "form",
+                        app_registration: (kind == TargetKind::Business)
+                            .then(|| wangge_core::campaign::app_registration(status, reason)),
                     },
                     None,
                 )

@@ -432,19 +432,34 @@ impl App {
         };
         rules::check_move(target.status, status, reason)
             .map_err(|e| AppError::not_now(e.to_string(), e.zh()))?;
+        let now = self.now();
+        // A business target's outcome is the business's registration on
+        // the register, changed with it (and audited as a register change).
+        let (app_registration, audit) = if campaign.kind == TargetKind::Business {
+            let (app, why) = rules::app_registration(status, reason);
+            let audit =
+                AuditEntry::new(now, Some(actor.user_id), "business.app_status", "business")
+                    .record(target.subject_id)
+                    .detail(json!({ "campaign_id": campaign.id, "app_status": app.as_str() }));
+            (Some((app, why)), Some(audit))
+        } else {
+            (None, None)
+        };
         store::update_target(
             &**self.store(),
             id,
+            target.subject_id,
             form.version,
             TargetChange {
                 status,
                 reason,
                 note: text("note", &form.note, 200)?,
                 by: actor.user_id,
-                at: self.now(),
+                at: now,
                 via: "form",
+                app_registration,
             },
-            None,
+            audit,
         )
         .await?;
         self.campaign_target(actor, id).await
@@ -698,6 +713,7 @@ impl App {
         store::update_target(
             &**self.store(),
             target.id,
+            target.subject_id,
             target.version,
             TargetChange {
                 status: TargetStatus::Done,
@@ -706,6 +722,7 @@ impl App {
                 by: actor.user_id,
                 at: self.now(),
                 via: "qr",
+                app_registration: None,
             },
             None,
         )

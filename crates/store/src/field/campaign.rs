@@ -7,7 +7,9 @@ use wangge_core::campaign::{
     Candidate, Facts, Placement, TargetFilter, TargetKind, TargetReason, TargetStatus, Template,
 };
 use wangge_core::org::Id;
-use wangge_core::register::{AppStatus, BusinessStatus, PoliticalStatus, ResidenceType, Tag};
+use wangge_core::register::{
+    AppReason, AppStatus, BusinessStatus, PoliticalStatus, ResidenceType, Tag,
+};
 
 use super::{FieldStore, Row, Val, Write, query, query_one};
 use crate::audit::AuditEntry;
@@ -184,6 +186,9 @@ pub(crate) const PROGRESS: &str = concat!(
 );
 pub(crate) const UPDATE_TARGET: &str = "UPDATE campaign_targets SET status = $1, reason = $2, note = $3, updated_at = $4, updated_by = $5, \
      version = version + 1 WHERE id = $6 AND version = $7";
+/// A business's government-app registration, as a business campaign sets it.
+pub(crate) const SET_APP_REGISTRATION: &str = "UPDATE businesses SET app_status = $1, app_reason = $2, app_note = $3, \
+     version = version + 1, updated_at = $4 WHERE id = $5";
 pub(crate) const INSERT_TARGET_EVENT: &str = "INSERT INTO campaign_target_events (target_id, at, user_id, status, reason, note, via) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub(crate) const TARGET_EVENTS: &str = "SELECT e.at, u.display_name, e.status, e.reason, e.note, e.via FROM campaign_target_events e \
@@ -226,6 +231,7 @@ pub(crate) const STATEMENTS: &[&str] = &[
     TARGETS_OF_SUBJECT,
     PROGRESS,
     UPDATE_TARGET,
+    SET_APP_REGISTRATION,
     INSERT_TARGET_EVENT,
     TARGET_EVENTS,
     INSERT_TEAM,
@@ -493,6 +499,9 @@ pub struct TargetChange {
     pub at: Timestamp,
     /// `form` or `qr`.
     pub via: &'static str,
+    /// For a business target: its registration on the register, set in
+    /// the same transaction (audited).
+    pub app_registration: Option<(AppStatus, Option<AppReason>)>,
 }
 
 /// Changes a target still at `version`, with its event; `Conflict` when
@@ -500,11 +509,13 @@ pub struct TargetChange {
 pub async fn update_target(
     db: &dyn FieldStore,
     id: Id,
+    subject: Id,
     version: i64,
     change: TargetChange,
     audit: Option<AuditEntry>,
 ) -> StoreResult<()> {
     let reason = Val::Text(change.reason.map(|r| r.as_str().to_owned()));
+    let note_for_register = change.note.clone();
     let mut w = Write::new()
         .exec_one(
             UPDATE_TARGET,
@@ -531,6 +542,19 @@ pub async fn update_target(
                 Val::text(change.via),
             ],
         );
+    if let Some((status, reason)) = change.app_registration {
+        w = w.exec_one(
+            SET_APP_REGISTRATION,
+            vec![
+                Val::text(status.as_str()),
+                Val::Text(reason.map(|r| r.as_str().to_owned())),
+                Val::text(note_for_register),
+                Val::time(change.at),
+                Val::id(subject),
+            ],
+            StoreError::NotFound(format!("business {subject}")),
+        );
+    }
     w.audit = audit;
     db.field_write(w).await?;
     Ok(())

@@ -815,6 +815,60 @@ async fn campaigns_target_exactly_and_keep_to_their_teams(db: &TestDb) {
         want_shops
     );
     assert!(shops["with_safety_check"].as_bool().unwrap());
+    // A shop whose legal person just replaced his ID card: the register
+    // says why he cannot register, and then that he did.
+    let shop_targets = target_list(&w, SECRETARY, shops_id, "").await;
+    let t = &shop_targets[0];
+    let business = t["subject_id"].as_i64().unwrap();
+    let (s, e) = w
+        .call(
+            SECRETARY,
+            Method::POST,
+            &format!("/api/v1/targets/{}", t["id"]),
+            Some(json!({ "status": "unable", "reason": "no_smartphone", "version": 1 })),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not a reason of this campaign: {e}"
+    );
+    w.ok(
+        SECRETARY,
+        Method::POST,
+        &format!("/api/v1/targets/{}", t["id"]),
+        Some(json!({ "status": "unable", "reason": "id_card_replaced", "note": "引导到服务窗口", "version": 1 })),
+    )
+    .await;
+    let b = w
+        .ok(
+            SECRETARY,
+            Method::GET,
+            &format!("/api/v1/businesses/{business}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (b["app_status"].as_str(), b["app_reason"].as_str()),
+        (Some("unable"), Some("id_card_replaced")),
+        "{b}"
+    );
+    w.ok(
+        SECRETARY,
+        Method::POST,
+        &format!("/api/v1/targets/{}", t["id"]),
+        Some(json!({ "status": "done", "version": 2 })),
+    )
+    .await;
+    let b = w
+        .ok(
+            SECRETARY,
+            Method::GET,
+            &format!("/api/v1/businesses/{business}"),
+            None,
+        )
+        .await;
+    assert_eq!(b["app_status"], "registered");
     // A filter that makes no sense for the kind is refused.
     let (s, _) = w
         .call(SECRETARY, Method::POST, "/api/v1/campaigns", Some(json!({ "template": "business_registration", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "filter": { "min_age": 60 } })))
