@@ -18,6 +18,7 @@ pub mod open311;
 pub mod photos;
 pub mod privacy;
 pub mod register;
+pub mod search;
 pub mod settings;
 pub mod webhooks;
 

@@ -20,6 +20,7 @@ pub mod field;
 pub mod model;
 pub mod postgres;
 mod rows;
+pub mod search;
 pub mod sqlite;
 
 use std::sync::Arc;

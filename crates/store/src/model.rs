@@ -130,6 +130,11 @@ impl ScopeFilter {
     pub(crate) fn birth_cutoff(&self) -> &str {
         self.born_on_or_before.as_deref().unwrap_or("9999-12-31")
     }
+
+    /// The latest birth date in scope (`9999-12-31` when minors are).
+    pub fn birth_cutoff_or_all(&self) -> &str {
+        self.birth_cutoff()
+    }
 }
 
 /// A resident's fields as stored: sensitive ones encrypted, with their

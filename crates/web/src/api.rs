@@ -70,7 +70,7 @@ use crate::session::AppState;
         crate::api_field::scan_check_in, crate::api_field::revoke_qr, crate::api_field::opinions,
         crate::api_field::add_opinion, crate::api_field::opinion, crate::api_field::answer_opinion,
         crate::api_field::opinion_case, crate::api_field::notices, crate::api_field::publish_notice,
-        crate::api_field::notice, crate::api_field::relay_notice,
+        crate::api_field::notice, crate::api_field::relay_notice, crate::api_field::search,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

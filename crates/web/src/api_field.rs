@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notices", get(notices).post(publish_notice))
         .route("/api/v1/notices/{id}", get(notice))
         .route("/api/v1/notices/{id}/relays", post(relay_notice))
+        .route("/api/v1/search", get(search))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -935,4 +936,31 @@ pub async fn relay_notice(
     let id = id_of(&raw, Resource::Notice, lang)?;
     let f = body(lang, b)?;
     reply(lang, state.app.relay_notice(&s.actor, id, f).await)
+}
+
+// ---- Search.
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Words (Chinese, traditional or simplified, pinyin, initials,
+    /// numbers) or a full ID number.
+    pub q: Option<String>,
+}
+
+/// Searches residents, households, businesses, cases, opinions and visits
+/// in the caller's scope; results grouped by kind, sensitive numbers masked.
+#[utoipa::path(get, path = "/api/v1/search", params(SearchQuery), responses((status = 200), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Query(q): Query<SearchQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    reply(
+        lang,
+        state
+            .app
+            .search(&s.actor, q.q.as_deref().unwrap_or(""))
+            .await,
+    )
 }

@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
             "/admin/visit-rules",
             get(visit_rules).post(save_visit_rules),
         )
+        .route("/search", get(search))
 }
 
 fn fail(lang: Lang, s: &Session, e: &AppError) -> Response {
@@ -1221,4 +1222,69 @@ async fn save_visit_rules(
         Ok("/admin/visit-rules".to_owned())
     };
     done(lang, &s, run.await)
+}
+
+// ---- Search.
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    t: &'static Texts,
+    f: &'static FieldTexts,
+    nav: Nav,
+    query: String,
+    results: Option<wangge_app::search::SearchResults>,
+}
+
+impl SearchPage {
+    fn kind_label(&self, kind: &str) -> &'static str {
+        match kind {
+            "resident" => self.f.kind_resident,
+            "household" => self.f.kind_household,
+            "business" => self.f.kind_business,
+            "case" => self.f.kind_case,
+            "opinion" => self.f.opinions,
+            _ => self.f.visit,
+        }
+    }
+
+    fn link(&self, hit: &wangge_app::search::Hit) -> String {
+        match hit.kind.as_str() {
+            "resident" => format!("/register/residents/{}", hit.record_id),
+            "household" => format!("/register/households/{}", hit.record_id),
+            "business" => format!("/register/businesses/{}", hit.record_id),
+            "case" => format!("/cases/{}", hit.record_id),
+            "opinion" => "/field/opinions".to_owned(),
+            _ => "/field".to_owned(),
+        }
+    }
+}
+
+async fn search(
+    State(state): State<AppState>,
+    PageLang(lang): PageLang,
+    PageSession(s): PageSession,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let query = q.q.unwrap_or_default();
+    let run = async {
+        let results = if query.trim().is_empty() {
+            None
+        } else {
+            Some(state.app.search(&s.actor, &query).await?)
+        };
+        Ok(SearchPage {
+            t: texts(lang),
+            f: field_texts(lang),
+            nav: Nav::of(Some(&s)),
+            query: query.clone(),
+            results,
+        })
+    };
+    page(lang, &s, run.await)
 }

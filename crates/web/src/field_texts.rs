@@ -129,6 +129,14 @@ field_texts! {
     visit_rules: "走访规则" / "Visit rules",
     visit_rules_note: "家庭的走访频次取其成员满足的最频繁规则；必须保留一条不限标签和年龄的规则。名称留空即删除该行。" / "A household is visited as often as the most frequent rule any member meets; keep one rule with neither tag nor age. Clear a name to delete its row.",
     any_tag: "不限标签" / "any tag",
+    search: "搜索" / "Search",
+    search_hint: "姓名、拼音或首字母、地址、楼栋号、事件描述，或完整身份证号" / "Name, pinyin or initials, address, building number, case text, or a full ID number",
+    no_results: "没有找到，换个说法试试" / "Nothing found; try other words",
+    results: "条结果" / "results",
+    kind_resident: "居民" / "Residents",
+    kind_household: "住户" / "Households",
+    kind_business: "商户" / "Businesses",
+    kind_case: "事件" / "Cases",
 }
 
 pub fn field_texts(lang: Lang) -> &'static FieldTexts {

@@ -301,6 +301,7 @@ pub(crate) fn all_statements() -> Vec<&'static str> {
     all.extend_from_slice(visit::STATEMENTS);
     all.extend_from_slice(campaign::STATEMENTS);
     all.extend_from_slice(voice::STATEMENTS);
+    all.extend_from_slice(crate::search::STATEMENTS);
     all
 }
 

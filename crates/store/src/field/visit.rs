@@ -348,7 +348,7 @@ pub async fn record(
             Val::time(v.visited_at),
             Val::text(v.mode.as_str()),
             Val::text(v.visitors),
-            Val::text(v.situation),
+            Val::text(v.situation.clone()),
             Val::json(&v.needs)?,
             Val::opt_time(v.due_at),
             Val::Bool(v.on_time),
@@ -358,6 +358,30 @@ pub async fn record(
     for f in referrals {
         w = w.exec(INSERT_REFERRAL, referral_params(Val::FirstId, f));
     }
+    let doc = crate::search::text_doc(
+        "visit",
+        v.grid_id,
+        &format!(
+            "{} {}",
+            v.mode.label(wangge_core::Lang::Zh),
+            wangge_core::calendar::CHINA
+                .to_datetime(v.visited_at)
+                .date()
+        ),
+        &format!(
+            "{} {}",
+            v.situation,
+            v.needs
+                .iter()
+                .map(|n| n.detail.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    );
+    w = w.exec(
+        crate::search::UPSERT,
+        crate::search::upsert_params(&doc, Val::FirstId),
+    );
     db.field_write(w.audit(audit)).await?.id()
 }
 

@@ -162,17 +162,30 @@ fn opinion(r: &Row) -> StoreResult<Opinion> {
 }
 
 pub async fn add_opinion(db: &dyn FieldStore, o: NewOpinion) -> StoreResult<Id> {
-    db.field_write(Write::new().insert(
-        INSERT_OPINION,
-        vec![
-            Val::id(o.grid_id),
-            Val::text(o.topic.as_str()),
-            Val::text(o.body),
-            Val::text(o.voiced_by),
-            Val::id(o.submitted_by),
-            Val::time(o.at),
-        ],
-    ))
+    let doc = crate::search::text_doc(
+        "opinion",
+        o.grid_id,
+        o.topic.label(wangge_core::Lang::Zh),
+        &o.body,
+    );
+    db.field_write(
+        Write::new()
+            .insert(
+                INSERT_OPINION,
+                vec![
+                    Val::id(o.grid_id),
+                    Val::text(o.topic.as_str()),
+                    Val::text(o.body),
+                    Val::text(o.voiced_by),
+                    Val::id(o.submitted_by),
+                    Val::time(o.at),
+                ],
+            )
+            .exec(
+                crate::search::UPSERT,
+                crate::search::upsert_params(&doc, Val::FirstId),
+            ),
+    )
     .await?
     .id()
 }

@@ -130,6 +130,7 @@ pub async fn insert_case(
     mut effects: Effects,
     audit: AuditEntry,
 ) -> StoreResult<Id> {
+    let doc = crate::search::case_doc(&c);
     let mut tx = pool.begin().await?;
     let id: Id = sqlx::query_scalar(sql::INSERT_CASE)
         .bind(c.public_code)
@@ -151,6 +152,7 @@ pub async fn insert_case(
         .fetch_one(&mut *tx)
         .await?;
     insert_event(&mut tx, id, &e).await?;
+    super::register::put_doc(&mut tx, &doc, id).await?;
     for n in &mut effects.notifications {
         n.case_id.get_or_insert(id);
     }

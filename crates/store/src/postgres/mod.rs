@@ -230,6 +230,15 @@ async fn apply_changes(
                 .execute(&mut **tx)
                 .await?;
         }
+        for statement in [
+            crate::search::REGRID_RESIDENTS,
+            crate::search::REGRID_HOUSEHOLDS,
+        ] {
+            sqlx::query(statement)
+                .bind(building_id)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     sqlx::query(sql::BUMP_BOUNDARIES_REVISION)
         .execute(&mut **tx)

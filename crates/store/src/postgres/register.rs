@@ -14,6 +14,7 @@ use crate::model::{
     NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
 };
 use crate::rows::{self, RowLike};
+use crate::search::{self, SearchDoc};
 use crate::sql;
 
 // PostgreSQL's form of "grid id in the list bound as $n" is `= ANY($n)`,
@@ -126,7 +127,27 @@ pub async fn dwellings_of_unit(pool: &PgPool, unit_id: Id) -> StoreResult<Vec<Dw
     .await
 }
 
+/// Writes a record's search document (inside the record's transaction).
+pub async fn put_doc(
+    tx: &mut Transaction<'_, Postgres>,
+    doc: &SearchDoc,
+    record_id: Id,
+) -> StoreResult<()> {
+    sqlx::query(search::UPSERT)
+        .bind(doc.kind)
+        .bind(record_id)
+        .bind(doc.grid_id)
+        .bind(doc.born.as_deref())
+        .bind(&doc.title)
+        .bind(&doc.detail)
+        .bind(&doc.tokens)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_household(pool: &PgPool, h: HouseholdRow, e: AuditEntry) -> StoreResult<Id> {
+    let doc = search::household_doc(&h);
     let mut tx = pool.begin().await?;
     let id: Id = sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
         .bind(h.grid_id)
@@ -135,6 +156,7 @@ pub async fn insert_household(pool: &PgPool, h: HouseholdRow, e: AuditEntry) -> 
         .bind(time::to_micros(e.at))
         .fetch_one(&mut *tx)
         .await?;
+    put_doc(&mut tx, &doc, id).await?;
     append_audit(&mut tx, &e.record(id)).await?;
     tx.commit().await?;
     Ok(id)
@@ -188,12 +210,14 @@ fn bind_resident(q: Q, r: ResidentRow) -> Q {
 }
 
 pub async fn insert_resident(pool: &PgPool, r: ResidentRow, e: AuditEntry) -> StoreResult<Id> {
+    let doc = search::resident_doc(&r);
     let mut tx = pool.begin().await?;
     let row = bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)
         .bind(time::to_micros(e.at))
         .fetch_one(&mut *tx)
         .await?;
     let id = row.int(0)?;
+    put_doc(&mut tx, &doc, id).await?;
     append_audit(&mut tx, &e.record(id)).await?;
     tx.commit().await?;
     Ok(id)
@@ -229,6 +253,7 @@ pub async fn update_resident(
     e: AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_resident_in_scope!("= ANY($18)");
+    let doc = search::resident_doc(&r);
     let mut tx = pool.begin().await?;
     let changed = bind_resident(sqlx::query(SQL), r)
         .bind(time::to_micros(e.at))
@@ -244,6 +269,7 @@ pub async fn update_resident(
         let visible = resident(pool, scope, id).await?.is_some();
         return Err(missed_update(pool, sql::RESIDENT_EXISTS, id, version, visible).await);
     }
+    put_doc(&mut tx, &doc, id).await?;
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(())
@@ -317,12 +343,14 @@ fn bind_business(q: Q, b: BusinessRow) -> Q {
 }
 
 pub async fn insert_business(pool: &PgPool, b: BusinessRow, e: AuditEntry) -> StoreResult<Id> {
+    let doc = search::business_doc(&b);
     let mut tx = pool.begin().await?;
     let row = bind_business(sqlx::query(sql::INSERT_BUSINESS), b)
         .bind(time::to_micros(e.at))
         .fetch_one(&mut *tx)
         .await?;
     let id = row.int(0)?;
+    put_doc(&mut tx, &doc, id).await?;
     append_audit(&mut tx, &e.record(id)).await?;
     tx.commit().await?;
     Ok(id)
@@ -337,6 +365,7 @@ pub async fn update_business(
     e: AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_business_in_scope!("= ANY($16)");
+    let doc = search::business_doc(&b);
     let mut tx = pool.begin().await?;
     let changed = bind_business(sqlx::query(SQL), b)
         .bind(time::to_micros(e.at))
@@ -351,6 +380,7 @@ pub async fn update_business(
         let visible = business(pool, scope, id).await?.is_some();
         return Err(missed_update(pool, sql::BUSINESS_EXISTS, id, version, visible).await);
     }
+    put_doc(&mut tx, &doc, id).await?;
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(())
@@ -650,6 +680,7 @@ pub async fn insert_households_bulk(
     let mut tx = pool.begin().await?;
     let mut count = 0;
     for (h, members) in households {
+        let doc = search::household_doc(&h);
         let id: Id = sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
             .bind(h.grid_id)
             .bind(h.dwelling_id)
@@ -657,12 +688,15 @@ pub async fn insert_households_bulk(
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
+        put_doc(&mut tx, &doc, id).await?;
         for mut r in members {
             r.household_id = id;
-            bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)
+            let doc = search::resident_doc(&r);
+            let row = bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)
                 .bind(at)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+            put_doc(&mut tx, &doc, row.int(0)?).await?;
             count += 1;
         }
     }
@@ -680,10 +714,12 @@ pub async fn insert_businesses_bulk(
     let n = rows.len();
     let mut tx = pool.begin().await?;
     for b in rows {
-        bind_business(sqlx::query(sql::INSERT_BUSINESS), b)
+        let doc = search::business_doc(&b);
+        let row = bind_business(sqlx::query(sql::INSERT_BUSINESS), b)
             .bind(at)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+        put_doc(&mut tx, &doc, row.int(0)?).await?;
     }
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
@@ -698,9 +734,10 @@ pub async fn update_household(
     e: AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_household_in_scope!("= ANY($4)");
+    let tokens = wangge_search::document(&[], &[&address]);
     let mut tx = pool.begin().await?;
     let n = sqlx::query(SQL)
-        .bind(address)
+        .bind(&address)
         .bind(time::to_micros(e.at))
         .bind(id)
         .bind(scope.grid_ids.clone())
@@ -710,6 +747,13 @@ pub async fn update_household(
     if n != 1 {
         return Err(StoreError::NotFound(format!("household {id}")));
     }
+    sqlx::query(search::RETITLE)
+        .bind(&address)
+        .bind(tokens)
+        .bind("household")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(())
@@ -803,6 +847,11 @@ pub async fn delete_resident(
     if n != 1 {
         return Err(StoreError::NotFound(format!("resident {id}")));
     }
+    sqlx::query(search::DELETE)
+        .bind("resident")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     append_audit(&mut tx, &e).await?;
     tx.commit().await?;
     Ok(())

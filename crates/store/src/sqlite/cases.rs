@@ -109,6 +109,7 @@ pub fn apply_effects(conn: &Connection, effects: &Effects) -> StoreResult<()> {
 pub fn insert_case(
     conn: &Connection,
     c: &NewCase,
+    doc: &crate::search::SearchDoc,
     e: &CaseEvent,
     effects: &Effects,
     audit: &AuditEntry,
@@ -136,6 +137,7 @@ pub fn insert_case(
         |r| r.get(0),
     )?;
     insert_event(conn, id, e)?;
+    super::register::put_doc(conn, doc, id)?;
     let mut effects = effects.clone();
     for n in &mut effects.notifications {
         n.case_id.get_or_insert(id);

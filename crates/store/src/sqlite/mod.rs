@@ -28,6 +28,7 @@ use crate::model::{
     NewCase, NewJob, NewPhoto, NewWebhook, Notification, PauseChange, PhotoMeta, SweepChange,
     Webhook, WebhookAttempt, WebhookAttemptRecord,
 };
+use crate::search;
 use crate::{Backend, Store, rows, sql};
 use jiff::Timestamp;
 use wangge_core::register::{Business, Dwelling, Household, Resident};
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_api_keys.sql"),
     include_str!("../../migrations/sqlite/0008_open311_updates.sql"),
     include_str!("../../migrations/sqlite/0009_field_work.sql"),
+    include_str!("../../migrations/sqlite/0010_search.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
@@ -333,6 +335,9 @@ fn apply_changes(conn: &Connection, changes: &BoundaryChanges) -> StoreResult<()
             conn.prepare_cached(statement)?
                 .execute(params![grid_id, building_id])?;
         }
+        for statement in [search::REGRID_RESIDENTS, search::REGRID_HOUSEHOLDS] {
+            conn.prepare_cached(statement)?.execute([building_id])?;
+        }
     }
     conn.prepare_cached(sql::BUMP_BOUNDARIES_REVISION)?
         .execute([])?;
@@ -502,7 +507,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id> {
-        self.write(move |c| register::insert_household(c, &row, &audit))
+        let doc = search::household_doc(&row);
+        self.write(move |c| register::insert_household(c, &row, &doc, &audit))
             .await
     }
 
@@ -526,7 +532,16 @@ impl Store for SqliteStore {
         households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
         audit: AuditEntry,
     ) -> StoreResult<usize> {
-        self.write(move |c| register::insert_households_bulk(c, &households, &audit))
+        let docs: Vec<_> = households
+            .iter()
+            .map(|(h, rs)| {
+                (
+                    search::household_doc(h),
+                    rs.iter().map(search::resident_doc).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        self.write(move |c| register::insert_households_bulk(c, &households, &docs, &audit))
             .await
     }
 
@@ -535,7 +550,8 @@ impl Store for SqliteStore {
         businesses: Vec<BusinessRow>,
         audit: AuditEntry,
     ) -> StoreResult<usize> {
-        self.write(move |c| register::insert_businesses_bulk(c, &businesses, &audit))
+        let docs: Vec<_> = businesses.iter().map(search::business_doc).collect();
+        self.write(move |c| register::insert_businesses_bulk(c, &businesses, &docs, &audit))
             .await
     }
 
@@ -547,7 +563,8 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         let scope = scope.clone();
-        self.write(move |c| register::update_household(c, &scope, id, &address, &audit))
+        let tokens = wangge_search::document(&[], &[&address]);
+        self.write(move |c| register::update_household(c, &scope, id, &address, &tokens, &audit))
             .await
     }
 
@@ -581,7 +598,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_resident(&self, row: ResidentRow, audit: AuditEntry) -> StoreResult<Id> {
-        self.write(move |c| register::insert_resident(c, &row, &audit))
+        let doc = search::resident_doc(&row);
+        self.write(move |c| register::insert_resident(c, &row, &doc, &audit))
             .await
     }
 
@@ -594,7 +612,8 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         let scope = scope.clone();
-        self.write(move |c| register::update_resident(c, &scope, id, version, &row, &audit))
+        let doc = search::resident_doc(&row);
+        self.write(move |c| register::update_resident(c, &scope, id, version, &row, &doc, &audit))
             .await
     }
 
@@ -630,7 +649,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_business(&self, row: BusinessRow, audit: AuditEntry) -> StoreResult<Id> {
-        self.write(move |c| register::insert_business(c, &row, &audit))
+        let doc = search::business_doc(&row);
+        self.write(move |c| register::insert_business(c, &row, &doc, &audit))
             .await
     }
 
@@ -643,7 +663,8 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<()> {
         let scope = scope.clone();
-        self.write(move |c| register::update_business(c, &scope, id, version, &row, &audit))
+        let doc = search::business_doc(&row);
+        self.write(move |c| register::update_business(c, &scope, id, version, &row, &doc, &audit))
             .await
     }
 
@@ -850,7 +871,8 @@ impl Store for SqliteStore {
         effects: Effects,
         audit: AuditEntry,
     ) -> StoreResult<Id> {
-        self.write(move |c| cases::insert_case(c, &case, &event, &effects, &audit))
+        let doc = search::case_doc(&case);
+        self.write(move |c| cases::insert_case(c, &case, &doc, &event, &effects, &audit))
             .await
     }
 

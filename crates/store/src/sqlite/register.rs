@@ -14,6 +14,7 @@ use crate::model::{
     NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
 };
 use crate::rows::{self, RowLike};
+use crate::search::{self, SearchDoc};
 use crate::sql;
 
 // SQLite's form of "grid id in the list bound as $n" is
@@ -125,11 +126,31 @@ pub fn dwellings_of_unit(conn: &Connection, unit_id: Id) -> StoreResult<Vec<Dwel
     })
 }
 
-pub fn insert_household(conn: &Connection, h: &HouseholdRow, e: &AuditEntry) -> StoreResult<Id> {
+/// Writes a record's search document (inside the record's transaction).
+pub fn put_doc(conn: &Connection, doc: &SearchDoc, record_id: Id) -> StoreResult<()> {
+    conn.prepare_cached(search::UPSERT)?.execute(params![
+        doc.kind,
+        record_id,
+        doc.grid_id,
+        doc.born,
+        doc.title,
+        doc.detail,
+        doc.tokens
+    ])?;
+    Ok(())
+}
+
+pub fn insert_household(
+    conn: &Connection,
+    h: &HouseholdRow,
+    doc: &SearchDoc,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
     let id: Id = conn.prepare_cached(sql::INSERT_HOUSEHOLD)?.query_row(
         params![h.grid_id, h.dwelling_id, h.address, time::to_micros(e.at)],
         |r| r.get(0),
     )?;
+    put_doc(conn, doc, id)?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
@@ -202,13 +223,19 @@ fn business_values(b: &BusinessRow) -> Vec<&dyn ToSql> {
     ]
 }
 
-pub fn insert_resident(conn: &Connection, r: &ResidentRow, e: &AuditEntry) -> StoreResult<Id> {
+pub fn insert_resident(
+    conn: &Connection,
+    r: &ResidentRow,
+    doc: &SearchDoc,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
     let at = time::to_micros(e.at);
     let mut values = resident_values(r);
     values.push(&at);
     let id: Id = conn
         .prepare_cached(sql::INSERT_RESIDENT)?
         .query_row(values.as_slice(), |row| row.get(0))?;
+    put_doc(conn, doc, id)?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
@@ -239,6 +266,7 @@ pub fn update_resident(
     id: Id,
     version: i64,
     r: &ResidentRow,
+    doc: &SearchDoc,
     e: &AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_resident_in_scope!("IN (SELECT value FROM json_each($18))");
@@ -260,6 +288,7 @@ pub fn update_resident(
             visible,
         ));
     }
+    put_doc(conn, doc, id)?;
     append_audit(conn, e)
 }
 
@@ -322,13 +351,19 @@ pub fn resident_secrets(
     )
 }
 
-pub fn insert_business(conn: &Connection, b: &BusinessRow, e: &AuditEntry) -> StoreResult<Id> {
+pub fn insert_business(
+    conn: &Connection,
+    b: &BusinessRow,
+    doc: &SearchDoc,
+    e: &AuditEntry,
+) -> StoreResult<Id> {
     let at = time::to_micros(e.at);
     let mut values = business_values(b);
     values.push(&at);
     let id: Id = conn
         .prepare_cached(sql::INSERT_BUSINESS)?
         .query_row(values.as_slice(), |r| r.get(0))?;
+    put_doc(conn, doc, id)?;
     append_audit(conn, &e.clone().record(id))?;
     Ok(id)
 }
@@ -339,6 +374,7 @@ pub fn update_business(
     id: Id,
     version: i64,
     b: &BusinessRow,
+    doc: &SearchDoc,
     e: &AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_business_in_scope!("IN (SELECT value FROM json_each($16))");
@@ -356,6 +392,7 @@ pub fn update_business(
             visible,
         ));
     }
+    put_doc(conn, doc, id)?;
     append_audit(conn, e)
 }
 
@@ -559,22 +596,26 @@ pub fn insert_department(conn: &Connection, code: &str, name: &str) -> StoreResu
 pub fn insert_households_bulk(
     conn: &Connection,
     households: &[(HouseholdRow, Vec<ResidentRow>)],
+    docs: &[(SearchDoc, Vec<SearchDoc>)],
     e: &AuditEntry,
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
     let mut count = 0;
-    for (h, members) in households {
+    for ((h, members), (h_doc, r_docs)) in households.iter().zip(docs) {
         let id: Id = conn
             .prepare_cached(sql::INSERT_HOUSEHOLD)?
             .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
                 r.get(0)
             })?;
-        for r in members {
+        put_doc(conn, h_doc, id)?;
+        for (r, doc) in members.iter().zip(r_docs) {
             let mut values = resident_values(r);
             values[0] = &id;
             values.push(&at);
-            conn.prepare_cached(sql::INSERT_RESIDENT)?
+            let resident: Id = conn
+                .prepare_cached(sql::INSERT_RESIDENT)?
                 .query_row(values.as_slice(), |row| row.get::<_, Id>(0))?;
+            put_doc(conn, doc, resident)?;
             count += 1;
         }
     }
@@ -585,14 +626,17 @@ pub fn insert_households_bulk(
 pub fn insert_businesses_bulk(
     conn: &Connection,
     rows: &[BusinessRow],
+    docs: &[SearchDoc],
     e: &AuditEntry,
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
-    for b in rows {
+    for (b, doc) in rows.iter().zip(docs) {
         let mut values = business_values(b);
         values.push(&at);
-        conn.prepare_cached(sql::INSERT_BUSINESS)?
+        let id: Id = conn
+            .prepare_cached(sql::INSERT_BUSINESS)?
             .query_row(values.as_slice(), |r| r.get::<_, Id>(0))?;
+        put_doc(conn, doc, id)?;
     }
     append_audit(conn, e)?;
     Ok(rows.len())
@@ -603,6 +647,7 @@ pub fn update_household(
     scope: &ScopeFilter,
     id: Id,
     address: &str,
+    tokens: &str,
     e: &AuditEntry,
 ) -> StoreResult<()> {
     const SQL: &str = update_household_in_scope!("IN (SELECT value FROM json_each($4))");
@@ -615,6 +660,8 @@ pub fn update_household(
     if n != 1 {
         return Err(StoreError::NotFound(format!("household {id}")));
     }
+    conn.prepare_cached(search::RETITLE)?
+        .execute(params![address, tokens, "household", id])?;
     append_audit(conn, e)
 }
 
@@ -694,6 +741,8 @@ pub fn delete_resident(
     if n != 1 {
         return Err(StoreError::NotFound(format!("resident {id}")));
     }
+    conn.prepare_cached(search::DELETE)?
+        .execute(params!["resident", id])?;
     append_audit(conn, e)
 }
 

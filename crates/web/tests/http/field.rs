@@ -18,22 +18,22 @@ use wangge_core::register::BusinessStatus;
 use wangge_store::{BusinessQuery, ResidentQuery, ScopeFilter, Store};
 use wangge_testkit::{TestDb, both_backends};
 
-struct World {
-    router: Router,
-    app: Arc<App>,
-    store: Arc<dyn Store>,
-    tokens: HashMap<String, String>,
-    passwords: HashMap<String, String>,
-    clock: Arc<FixedClock>,
+pub(crate) struct World {
+    pub(crate) router: Router,
+    pub(crate) app: Arc<App>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) tokens: HashMap<String, String>,
+    pub(crate) passwords: HashMap<String, String>,
+    pub(crate) clock: Arc<FixedClock>,
     /// The demo grid worker's grid (和平社区第二网格) and another community's grid.
-    grid: i64,
-    other_grid: i64,
+    pub(crate) grid: i64,
+    pub(crate) other_grid: i64,
 }
 
 /// Monday 30 November 2026, 09:00 China time.
 const NOW: &str = "2026-11-30T01:00:00Z";
 
-async fn world(db: &TestDb) -> World {
+pub(crate) async fn world(db: &TestDb) -> World {
     let clock = Arc::new(FixedClock::new(NOW.parse().unwrap()));
     let app = App::new(
         db.store.clone(),
@@ -70,12 +70,12 @@ async fn world(db: &TestDb) -> World {
     }
 }
 
-const WORKER: &str = "wangge.heping02";
-const OTHER: &str = "wangge.chunhui01";
-const UNIT_LEADER: &str = "danyuanzhang.heping02";
-const VOLUNTEER: &str = "zhiyuanzhe.heping02";
-const SECRETARY: &str = "shuji.heping";
-const RESIDENT: &str = "jumin.demo";
+pub(crate) const WORKER: &str = "wangge.heping02";
+pub(crate) const OTHER: &str = "wangge.chunhui01";
+pub(crate) const UNIT_LEADER: &str = "danyuanzhang.heping02";
+pub(crate) const VOLUNTEER: &str = "zhiyuanzhe.heping02";
+pub(crate) const SECRETARY: &str = "shuji.heping";
+pub(crate) const RESIDENT: &str = "jumin.demo";
 
 impl World {
     async fn send(
@@ -112,7 +112,7 @@ impl World {
         )
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         user: &str,
         method: Method,
@@ -123,7 +123,13 @@ impl World {
         (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    async fn ok(&self, user: &str, method: Method, uri: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn ok(
+        &self,
+        user: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Value {
         let (s, v) = self.call(user, method.clone(), uri, body).await;
         assert!(s.is_success(), "{user} {method} {uri}: {s} {v}");
         v
@@ -139,7 +145,7 @@ impl World {
     }
 
     /// Households of a grid, through the register.
-    async fn households(&self, grid: i64) -> Vec<wangge_core::register::Household> {
+    pub(crate) async fn households(&self, grid: i64) -> Vec<wangge_core::register::Household> {
         self.store
             .households(
                 &ScopeFilter::grids(vec![grid]),
@@ -653,7 +659,7 @@ async fn visits_follow_major_changes_moves_and_needs(db: &TestDb) {
 
 /// Moves a household's building into another grid, as a redrawn boundary
 /// does (its households and residents move with it).
-async fn move_building_grid(w: &World, household: i64, to_grid: i64) {
+pub(crate) async fn move_building_grid(w: &World, household: i64, to_grid: i64) {
     let h = w
         .store
         .household(&ScopeFilter::grids(vec![w.grid]), household)
@@ -1421,7 +1427,7 @@ async fn opinions_and_notices_go_round(db: &TestDb) {
 }
 
 impl World {
-    async fn page(&self, user: Option<&str>, uri: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, user: Option<&str>, uri: &str) -> (StatusCode, String) {
         let mut req = Request::get(uri);
         if let Some(u) = user {
             req = req.header(header::COOKIE, format!("wangge_session={}", self.tokens[u]));

@@ -5,6 +5,7 @@ mod cases;
 mod field;
 mod open311;
 mod register;
+mod search;
 
 use std::sync::Arc;
 
