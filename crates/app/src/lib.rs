@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod register;
 pub mod search;
 pub mod settings;
+pub mod sheets;
 pub mod webhooks;
 
 use std::collections::HashMap;

@@ -24,8 +24,8 @@ use wangge_store::{
 use crate::App;
 use crate::error::{AppError, Resource};
 
-const ID_FIELD: &str = "resident.id_number";
-const PHONE_FIELD: &str = "resident.phone";
+pub(crate) const ID_FIELD: &str = "resident.id_number";
+pub(crate) const PHONE_FIELD: &str = "resident.phone";
 const BUSINESS_PHONE_FIELD: &str = "business.phone";
 
 /// One page of a list.
@@ -161,6 +161,17 @@ impl App {
         household: &Household,
         input: &ResidentInput,
     ) -> Result<ResidentRow, AppError> {
+        self.row_in(household.id, household.grid_id, input)
+    }
+
+    /// A resident's stored fields: sensitive ones encrypted, with their
+    /// blind index and masked form.
+    pub(crate) fn row_in(
+        &self,
+        household_id: Id,
+        grid_id: Id,
+        input: &ResidentInput,
+    ) -> Result<ResidentRow, AppError> {
         let id = input.id_number.expose();
         let enc = |field: &str, v: &str| {
             self.vault
@@ -168,8 +179,8 @@ impl App {
                 .map_err(|e| AppError::Internal(e.to_string()))
         };
         Ok(ResidentRow {
-            household_id: household.id,
-            grid_id: household.grid_id,
+            household_id,
+            grid_id,
             name: input.name.clone(),
             gender: match input.gender {
                 wangge_core::idnumber::Gender::Male => "male".into(),

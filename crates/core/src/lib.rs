@@ -19,6 +19,7 @@ pub mod phone;
 pub mod policy;
 pub mod register;
 pub mod routing;
+pub mod sheet;
 pub mod sweep;
 pub mod time;
 pub mod visit;

@@ -21,6 +21,7 @@ pub mod model;
 pub mod postgres;
 mod rows;
 pub mod search;
+pub mod sheet;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -71,6 +71,9 @@ use crate::session::AppState;
         crate::api_field::add_opinion, crate::api_field::opinion, crate::api_field::answer_opinion,
         crate::api_field::opinion_case, crate::api_field::notices, crate::api_field::publish_notice,
         crate::api_field::notice, crate::api_field::relay_notice, crate::api_field::search,
+        crate::api_sheets::template_xlsx, crate::api_sheets::template_csv,
+        crate::api_sheets::import_residents, crate::api_sheets::export_xlsx,
+        crate::api_sheets::export_csv,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -7,6 +7,7 @@ pub mod api;
 pub mod api_cases;
 pub mod api_field;
 pub mod api_register;
+pub mod api_sheets;
 pub mod api_work;
 mod case_pages;
 pub mod error;
@@ -60,6 +61,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(api_cases::routes())
         .merge(api_work::routes())
         .merge(api_field::routes())
+        .merge(api_sheets::routes())
         .merge(admin_pages::routes())
         .merge(
             open311::routes().route_layer(axum::middleware::from_fn_with_state(

@@ -127,6 +127,16 @@ impl Row {
     pub fn opt_time(&self, i: usize) -> StoreResult<Option<Timestamp>> {
         Ok(self.opt_int(i)?.map(time::from_micros))
     }
+    pub fn opt_blob(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
+        match self.cell(i)? {
+            Cell::Null => Ok(None),
+            Cell::Blob(v) => Ok(Some(v.clone())),
+            _ => Err(self.wrong(i, "bytes")),
+        }
+    }
+    pub fn blob(&self, i: usize) -> StoreResult<Vec<u8>> {
+        self.opt_blob(i)?.ok_or_else(|| self.wrong(i, "set"))
+    }
     pub fn json<T: DeserializeOwned>(&self, i: usize) -> StoreResult<T> {
         serde_json::from_str(&self.text(i)?).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
@@ -302,6 +312,7 @@ pub(crate) fn all_statements() -> Vec<&'static str> {
     all.extend_from_slice(campaign::STATEMENTS);
     all.extend_from_slice(voice::STATEMENTS);
     all.extend_from_slice(crate::search::STATEMENTS);
+    all.extend_from_slice(crate::sheet::STATEMENTS);
     all
 }
 

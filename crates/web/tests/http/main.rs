@@ -6,6 +6,7 @@ mod field;
 mod open311;
 mod register;
 mod search;
+mod sheets;
 
 use std::sync::Arc;
 

@@ -1,0 +1,446 @@
+//! Spreadsheet import and export of the register.
+//!
+//! Import reads residents from CSV or XLSX with Chinese headers (the
+//! template has a field-notes row), checks every row before anything is
+//! written (ID check digit, duplicates in the file and against the
+//! register, unknown building / unit / door, a dwelling already lived in,
+//! bad choices and tags), and then, as asked: reports only (dry run),
+//! imports all or nothing, or imports the valid rows and gives the
+//! rejected ones back as a file with the reason beside each. Rows become
+//! households by dwelling, in one transaction, audited.
+//!
+//! Export writes any list the actor may read to XLSX or CSV, masked unless
+//! full numbers are asked for (which needs the reveal permission and is
+//! audited like a reveal); every export is audited; cells a spreadsheet
+//! would read as formulas are neutralised.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use wangge_core::Lang;
+use wangge_core::org::Id;
+use wangge_core::policy::{Action, Actor};
+use wangge_core::register::{PoliticalStatus, Relation, ResidenceType, ResidentInput, Tag};
+use wangge_core::sheet::{self, RESIDENT_COLUMNS};
+use wangge_sheets::{Limits, Table};
+use wangge_store::sheet::{self as store, PlaceKey};
+use wangge_store::{AuditEntry, HouseholdRow, ResidentRow};
+
+use crate::register::{ID_FIELD, PHONE_FIELD};
+use crate::{App, AppError};
+
+/// What to do with a checked file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Check and report; write nothing.
+    DryRun,
+    /// Write every row, or nothing when any row is wrong.
+    AllOrNothing,
+    /// Write the valid rows; give the rejected ones back.
+    ValidOnly,
+}
+
+impl ImportMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "dry_run" | "dry-run" => Some(ImportMode::DryRun),
+            "all_or_nothing" | "all-or-nothing" => Some(ImportMode::AllOrNothing),
+            "valid_only" | "valid-only" => Some(ImportMode::ValidOnly),
+            _ => None,
+        }
+    }
+}
+
+/// One problem: the row as the spreadsheet numbers it (the header is row
+/// 1), the column header, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub valid: usize,
+    pub imported: usize,
+    pub households: usize,
+    pub errors: Vec<RowError>,
+    /// The rejected rows as CSV (header, rows, a 错误 column), when any.
+    #[serde(skip)]
+    pub rejected: Option<Vec<u8>>,
+}
+
+/// Progress of an import: `(phase, done, total)`.
+pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Send + Sync);
+
+fn column_of(field: &str) -> String {
+    RESIDENT_COLUMNS
+        .iter()
+        .find(|c| c.field == field)
+        .map(|c| c.header.to_owned())
+        .unwrap_or_else(|| field.to_owned())
+}
+
+/// A checked row, ready to write.
+struct Good {
+    line: usize,
+    place: PlaceKey,
+    input: ResidentInput,
+}
+
+impl App {
+    /// The import template: headers, the field-notes row and one example.
+    pub fn resident_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let rows = vec![
+            RESIDENT_COLUMNS
+                .iter()
+                .map(|c| c.header.to_owned())
+                .collect::<Vec<_>>(),
+            RESIDENT_COLUMNS.iter().map(|c| c.note.to_owned()).collect(),
+        ];
+        if xlsx {
+            wangge_sheets::write_xlsx("人口信息", &rows)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        } else {
+            Ok(wangge_sheets::write_csv(&rows))
+        }
+    }
+
+    /// Imports residents from a CSV or XLSX file into the actor's grids.
+    pub async fn import_residents(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        mode: ImportMode,
+        progress: Option<Progress<'_>>,
+    ) -> Result<ImportReport, AppError> {
+        let scope = self.scope_for(actor, Action::Create).await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let tell = |phase: &str, done: usize, total: usize| {
+            if let Some(p) = progress {
+                p(phase, done, total);
+            }
+        };
+        tell("读取", 0, 1);
+        let table: Table = wangge_sheets::read(bytes, Limits::default())
+            .map_err(|e| AppError::invalid("file", e.to_string(), e.zh()))?;
+        let Some((headers, body)) = table.rows.split_first() else {
+            return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
+        };
+        let map = sheet::map_headers(RESIDENT_COLUMNS, headers).map_err(|errors| {
+            let zh: Vec<String> = errors.iter().map(|e| e.message(Lang::Zh)).collect();
+            let en: Vec<String> = errors.iter().map(|e| e.message(Lang::En)).collect();
+            AppError::invalid("file", en.join("; "), zh.join("；"))
+        })?;
+        let places = store::places(&**self.store(), &scope.grid_ids).await?;
+        // Communities by building number, to tell which one a row means.
+        let mut communities_of: HashMap<String, Vec<Id>> = HashMap::new();
+        for (c, b, _, _) in places.keys() {
+            let list = communities_of.entry(b.clone()).or_default();
+            if !list.contains(c) {
+                list.push(*c);
+            }
+        }
+        let today = self.today();
+        let mut report = ImportReport::default();
+        let mut good: Vec<Good> = Vec::new();
+        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Every well-formed ID number of the file, by row, for the register check.
+        let mut ids: Vec<(usize, Vec<u8>)> = Vec::new();
+        let total = body.len();
+        for (i, row) in body.iter().enumerate() {
+            let line = i + 2;
+            if i % 10_000 == 0 {
+                tell("校验", i, total);
+            }
+            if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
+                continue;
+            }
+            report.rows += 1;
+            let mut errs: Vec<(String, String)> = Vec::new();
+            let (form, tag_error) = sheet::resident_form(&map, row);
+            let mut input = match form.check(today) {
+                Ok(input) => Some(input),
+                Err(fields) => {
+                    for f in fields {
+                        errs.push((column_of(f.field), f.message(Lang::Zh).to_owned()));
+                    }
+                    None
+                }
+            };
+            if let Some(m) = tag_error {
+                errs.push((column_of("tags"), m));
+                input = None;
+            }
+            let building = map.get(RESIDENT_COLUMNS, row, "building").to_owned();
+            let unit: Option<i64> = map
+                .get(RESIDENT_COLUMNS, row, "unit")
+                .trim_end_matches("单元")
+                .parse()
+                .ok();
+            let door = map
+                .get(RESIDENT_COLUMNS, row, "door")
+                .trim_end_matches('室')
+                .to_owned();
+            let building = building.trim_end_matches(['栋', '号']).to_owned();
+            let place = match (communities_of.get(&building).map(Vec::as_slice), unit) {
+                (None, _) => {
+                    errs.push(("楼栋".into(), format!("您负责的网格中没有{building}栋")));
+                    None
+                }
+                (Some([_, _, ..]), _) => {
+                    errs.push((
+                        "楼栋".into(),
+                        format!("{building}栋在多个社区都有，请分社区导入"),
+                    ));
+                    None
+                }
+                (Some(_), None) => {
+                    errs.push(("单元".into(), "单元应为数字".into()));
+                    None
+                }
+                (Some([c]), Some(u)) => {
+                    let key = (*c, building.clone(), u, door.clone());
+                    match places.get(&key) {
+                        None => {
+                            errs.push(("房号".into(), format!("{building}栋{u}单元没有{door}室")));
+                            None
+                        }
+                        Some(p) if p.occupied => {
+                            errs.push((
+                                "房号".into(),
+                                "该房屋已登记住户，请在登记中为该户添加成员".into(),
+                            ));
+                            None
+                        }
+                        Some(_) => Some(key),
+                    }
+                }
+                (Some([]), _) => None,
+            };
+            if let Some(input) = &input {
+                let id = input.id_number.expose().to_owned();
+                ids.push((line, self.vault.blind_index(ID_FIELD, &id)));
+                if let Some(first) = seen.get(&id) {
+                    errs.push(("身份证号".into(), format!("与第 {first} 行重复")));
+                } else {
+                    seen.insert(id, line);
+                }
+            }
+            match (input, place) {
+                (Some(input), Some(place)) if errs.is_empty() => {
+                    good.push(Good { line, place, input })
+                }
+                _ => {
+                    for (column, message) in errs {
+                        bad_lines
+                            .entry(line)
+                            .or_default()
+                            .push(format!("{column}：{message}"));
+                        report.errors.push(RowError {
+                            row: line,
+                            column,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        // Against the register: an ID number registered anywhere already.
+        tell("查重", 0, 1);
+        let blinds: Vec<Vec<u8>> = ids.iter().map(|(_, b)| b.clone()).collect();
+        let existing = store::existing_blinds(
+            &**self.store(),
+            self.backend() == wangge_store::Backend::Postgres,
+            &blinds,
+        )
+        .await?;
+        let mut registered: std::collections::HashSet<usize> = std::collections::HashSet::new();
+        for (line, blind) in &ids {
+            if existing.contains(blind) {
+                registered.insert(*line);
+                let message = "该身份证号已在登记中".to_owned();
+                bad_lines
+                    .entry(*line)
+                    .or_default()
+                    .push(format!("身份证号：{message}"));
+                report.errors.push(RowError {
+                    row: *line,
+                    column: "身份证号".into(),
+                    message,
+                });
+            }
+        }
+        let keep: Vec<Good> = good
+            .into_iter()
+            .filter(|g| !registered.contains(&g.line))
+            .collect();
+        report.errors.sort_by_key(|e| e.row);
+        report.valid = keep.len();
+        if !bad_lines.is_empty() {
+            let mut rows = vec![
+                headers
+                    .iter()
+                    .cloned()
+                    .chain(["错误".to_owned()])
+                    .collect::<Vec<_>>(),
+            ];
+            for (line, msgs) in &bad_lines {
+                let mut r = body[line - 2].clone();
+                r.resize(headers.len(), String::new());
+                r.push(msgs.join("；"));
+                rows.push(r.iter().map(|c| sheet::neutralize(c)).collect());
+            }
+            report.rejected = Some(wangge_sheets::write_csv(&rows));
+        }
+        let write = match mode {
+            ImportMode::DryRun => false,
+            ImportMode::AllOrNothing => report.errors.is_empty(),
+            ImportMode::ValidOnly => true,
+        };
+        if !write || keep.is_empty() {
+            return Ok(report);
+        }
+        tell("写入", 0, keep.len());
+        // Households by dwelling, in the order of the file.
+        let mut order: Vec<PlaceKey> = Vec::new();
+        let mut by_place: HashMap<PlaceKey, Vec<ResidentInput>> = HashMap::new();
+        for g in keep {
+            if !by_place.contains_key(&g.place) {
+                order.push(g.place.clone());
+            }
+            by_place.entry(g.place).or_default().push(g.input);
+        }
+        let mut households = Vec::with_capacity(order.len());
+        for key in order {
+            let Some(place) = places.get(&key) else {
+                continue;
+            };
+            let members = by_place.remove(&key).unwrap_or_default();
+            let rows = members
+                .iter()
+                .map(|m| self.row_in(0, place.grid_id, m))
+                .collect::<Result<Vec<ResidentRow>, AppError>>()?;
+            households.push((
+                HouseholdRow {
+                    grid_id: place.grid_id,
+                    dwelling_id: Some(place.dwelling_id),
+                    address: format!("{}{}单元{}室", place.address, key.2, key.3),
+                },
+                rows,
+            ));
+        }
+        report.households = households.len();
+        let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "resident")
+            .detail(json!({ "rows": report.rows, "imported": report.valid, "households": report.households, "mode": format!("{mode:?}") }));
+        report.imported = self
+            .store()
+            .insert_households_bulk(households, audit)
+            .await?;
+        tell("完成", report.imported, report.imported);
+        Ok(report)
+    }
+
+    /// The residents the actor may read, as a sheet: masked, or with full
+    /// ID and phone numbers when `full` (needs the reveal permission;
+    /// audited with the count). Cells that would be formulas are neutralised.
+    pub async fn export_residents(
+        &self,
+        actor: &Actor,
+        grid_id: Option<Id>,
+        full: bool,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
+        let mut scope = self
+            .scope_for(actor, if full { Action::Reveal } else { Action::Read })
+            .await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        if let Some(g) = grid_id {
+            if !scope.grid_ids.contains(&g) {
+                return Err(AppError::NotFound(crate::Resource::Grid));
+            }
+            scope.grid_ids = vec![g];
+        }
+        let list = store::export_residents(
+            &**self.store(),
+            &scope.grid_ids,
+            scope.birth_cutoff_or_all(),
+        )
+        .await?;
+        let mut rows = vec![
+            RESIDENT_COLUMNS
+                .iter()
+                .map(|c| c.header.to_owned())
+                .collect::<Vec<_>>(),
+        ];
+        for r in &list {
+            let (id, phone) = if full {
+                (
+                    self.vault
+                        .decrypt(ID_FIELD, &r.id_cipher)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                    r.phone_cipher
+                        .as_ref()
+                        .map(|c| self.vault.decrypt(PHONE_FIELD, c))
+                        .transpose()
+                        .map_err(|e| AppError::Internal(e.to_string()))?
+                        .unwrap_or_default(),
+                )
+            } else {
+                (
+                    r.id_masked.clone(),
+                    r.phone_masked.clone().unwrap_or_default(),
+                )
+            };
+            let label =
+                |code: &str, f: fn(&str) -> Option<&'static str>| f(code).unwrap_or("").to_owned();
+            let tags: Vec<Tag> = serde_json::from_str(&r.tags).unwrap_or_default();
+            let cells = [
+                r.name.clone(),
+                id,
+                phone,
+                r.ethnicity.clone(),
+                label(&r.residence_type, |c| {
+                    ResidenceType::parse(c).map(|x| x.label(Lang::Zh))
+                }),
+                label(&r.relation, |c| {
+                    Relation::parse(c).map(|x| x.label(Lang::Zh))
+                }),
+                label(&r.political_status, |c| {
+                    PoliticalStatus::parse(c).map(|x| x.label(Lang::Zh))
+                }),
+                sheet::tag_labels(&tags),
+                r.building.clone().unwrap_or_default(),
+                r.unit.map(|u| u.to_string()).unwrap_or_default(),
+                r.door.clone().unwrap_or_default(),
+            ];
+            rows.push(cells.iter().map(|c| sheet::neutralize(c)).collect());
+        }
+        let action = if full {
+            "register.export_full"
+        } else {
+            "register.export"
+        };
+        self.store()
+            .append_audit(
+                AuditEntry::new(self.now(), Some(actor.user_id), action, "resident")
+                    .detail(json!({ "rows": list.len(), "grids": scope.grid_ids.len(), "format": if xlsx { "xlsx" } else { "csv" } })),
+            )
+            .await?;
+        if xlsx {
+            wangge_sheets::write_xlsx("人口信息", &rows)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        } else {
+            Ok(wangge_sheets::write_csv(&rows))
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! Spreadsheets in the shapes communities keep: Chinese headers, a field
+//! notes row, values as people type them ("户籍人口", "户主", "低保、独居老人").
+//! Reading maps a row to a form the register checks; writing neutralises
+//! cells a spreadsheet would take for a formula. Pure: rows in, rows out.
+
+use crate::i18n::Lang;
+use crate::register::{
+    DisabilityCategory, PoliticalStatus, Relation, ResidenceType, ResidentForm, Tag, TagKind,
+};
+
+/// One column of a sheet: its header, the form field it fills, whether it
+/// must be there, and the note printed under it in the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub header: &'static str,
+    pub field: &'static str,
+    pub required: bool,
+    pub note: &'static str,
+}
+
+const fn col(
+    header: &'static str,
+    field: &'static str,
+    required: bool,
+    note: &'static str,
+) -> Column {
+    Column {
+        header,
+        field,
+        required,
+        note,
+    }
+}
+
+/// The residents sheet (人口信息表).
+pub const RESIDENT_COLUMNS: &[Column] = &[
+    col("姓名", "name", true, "注：必填"),
+    col(
+        "身份证号",
+        "id_number",
+        true,
+        "注：必填，18 位，末位可为 X；性别和出生日期从号码读出",
+    ),
+    col(
+        "联系电话",
+        "phone",
+        false,
+        "注：11 位手机号或区号-号码，可空",
+    ),
+    col("民族", "ethnicity", false, "注：如“汉族”，空则为汉族"),
+    col(
+        "人口类型",
+        "residence_type",
+        true,
+        "注：户籍人口 / 常住人口 / 流动人口 / 人户分离",
+    ),
+    col(
+        "与户主关系",
+        "relation",
+        true,
+        "注：户主 / 配偶 / 子女 / 父母 / 孙子女 / 祖父母 / 兄弟姐妹 / 儿媳/女婿 / 其他",
+    ),
+    col(
+        "政治面貌",
+        "political_status",
+        false,
+        "注：中共党员 / 预备党员 / 共青团员 / 群众 / 民主党派/其他，空则为群众",
+    ),
+    col(
+        "标签",
+        "tags",
+        false,
+        "注：多个用顿号或分号分开，如“低保、独居老人”",
+    ),
+    col("楼栋", "building", true, "注：楼栋号，如 13"),
+    col("单元", "unit", true, "注：单元号，如 2"),
+    col("房号", "door", true, "注：如 301"),
+];
+
+/// Where each column is in a sheet whose first row is `headers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderMap {
+    /// Index of each of `columns`, `None` when absent (and optional).
+    pub positions: Vec<Option<usize>>,
+}
+
+/// Why a header row is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    Missing(&'static str),
+    Unknown(String),
+    Twice(String),
+}
+
+impl HeaderError {
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (HeaderError::Missing(h), Lang::Zh) => format!("缺少必填列“{h}”"),
+            (HeaderError::Missing(h), Lang::En) => format!("required column {h:?} is missing"),
+            (HeaderError::Unknown(h), Lang::Zh) => format!("不认识的列“{h}”"),
+            (HeaderError::Unknown(h), Lang::En) => format!("unknown column {h:?}"),
+            (HeaderError::Twice(h), Lang::Zh) => format!("列“{h}”出现两次"),
+            (HeaderError::Twice(h), Lang::En) => format!("column {h:?} appears twice"),
+        }
+    }
+}
+
+/// Maps a header row (spaces and a `*` marking required columns ignored).
+pub fn map_headers(columns: &[Column], headers: &[String]) -> Result<HeaderMap, Vec<HeaderError>> {
+    let mut errors = Vec::new();
+    let mut positions = vec![None; columns.len()];
+    for (i, raw) in headers.iter().enumerate() {
+        let h: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '*')
+            .collect();
+        if h.is_empty() {
+            continue;
+        }
+        match columns.iter().position(|c| c.header == h) {
+            Some(k) if positions[k].is_some() => errors.push(HeaderError::Twice(h)),
+            Some(k) => positions[k] = Some(i),
+            None => errors.push(HeaderError::Unknown(h)),
+        }
+    }
+    for (c, p) in columns.iter().zip(&positions) {
+        if c.required && p.is_none() {
+            errors.push(HeaderError::Missing(c.header));
+        }
+    }
+    if errors.is_empty() {
+        Ok(HeaderMap { positions })
+    } else {
+        Err(errors)
+    }
+}
+
+impl HeaderMap {
+    /// The trimmed cell of `field` in `row` (empty when absent).
+    pub fn get<'a>(&self, columns: &[Column], row: &'a [String], field: &str) -> &'a str {
+        columns
+            .iter()
+            .position(|c| c.field == field)
+            .and_then(|k| self.positions[k])
+            .and_then(|i| row.get(i))
+            .map(|s| s.trim())
+            .unwrap_or("")
+    }
+}
+
+/// Whether a row is the template's notes row (every filled cell "注：…").
+pub fn is_notes_row(row: &[String]) -> bool {
+    let filled: Vec<&String> = row.iter().filter(|c| !c.trim().is_empty()).collect();
+    !filled.is_empty() && filled.iter().all(|c| c.trim().starts_with("注："))
+}
+
+/// A stored code from a code or its Chinese or English label.
+pub fn choice<T: Copy>(
+    value: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T, Lang) -> &'static str,
+) -> Option<T> {
+    let v = value.trim();
+    all.iter().copied().find(|t| {
+        code(*t) == v || label(*t, Lang::Zh) == v || label(*t, Lang::En).eq_ignore_ascii_case(v)
+    })
+}
+
+/// Tags from "低保、独居老人" (Chinese labels or codes, separated by 、 ; ，
+/// , or spaces); typed sub-records get their defaults.
+pub fn tags(value: &str) -> Result<Vec<Tag>, String> {
+    let mut out = Vec::new();
+    for part in value
+        .split(['、', ';', '；', ',', '，', ' '])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let kind = choice(part, TagKind::ALL, TagKind::as_str, TagKind::label)
+            .or(match part {
+                "五保" => Some(TagKind::FiveGuarantees),
+                "低保户" => Some(TagKind::Dibao),
+                "残疾人" => Some(TagKind::Disabled),
+                _ => None,
+            })
+            .ok_or_else(|| format!("不认识的标签“{part}”"))?;
+        out.push(match kind {
+            TagKind::FiveGuarantees => Tag::FiveGuarantees,
+            TagKind::PovertyAlleviated => Tag::PovertyAlleviated { year: None },
+            TagKind::Dibao => Tag::Dibao { certificate: None },
+            TagKind::Disabled => Tag::Disabled {
+                category: DisabilityCategory::Physical,
+                grade: 4,
+            },
+            TagKind::ElderlyAlone => Tag::ElderlyAlone,
+            TagKind::EmptyNest => Tag::EmptyNest,
+            TagKind::LeftBehindChild => Tag::LeftBehindChild { guardian: None },
+            TagKind::PartyMemberInDifficulty => Tag::PartyMemberInDifficulty {
+                difficulty: String::new(),
+            },
+            TagKind::Veteran => Tag::Veteran,
+            TagKind::CommunityCorrection => Tag::CommunityCorrection,
+            TagKind::SeriousIllness => Tag::SeriousIllness { illness: None },
+        });
+    }
+    Ok(out)
+}
+
+/// The Chinese labels of tags, as a sheet shows them.
+pub fn tag_labels(tags: &[Tag]) -> String {
+    tags.iter()
+        .map(|t| t.kind().label(Lang::Zh))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// A resident form from a sheet row; choice columns take codes or labels.
+/// A value that is no choice is passed through as typed, so that the
+/// form's check names it; unknown tags are left out and named beside the
+/// form, so that every problem of the row is reported at once.
+pub fn resident_form(map: &HeaderMap, row: &[String]) -> (ResidentForm, Option<String>) {
+    let get = |f: &str| map.get(RESIDENT_COLUMNS, row, f);
+    let residence = get("residence_type");
+    let relation = get("relation");
+    let political = get("political_status");
+    let (tags, tag_error) = match tags(get("tags")) {
+        Ok(t) => (t, None),
+        Err(m) => (Vec::new(), Some(m)),
+    };
+    let form = ResidentForm {
+        name: get("name").to_owned(),
+        id_number: get("id_number").to_owned(),
+        phone: Some(get("phone").to_owned()).filter(|p| !p.is_empty()),
+        ethnicity: Some(get("ethnicity"))
+            .filter(|e| !e.is_empty())
+            .unwrap_or("汉族")
+            .to_owned(),
+        residence_type: choice(
+            residence,
+            ResidenceType::ALL,
+            ResidenceType::as_str,
+            ResidenceType::label,
+        )
+        .map(|r| r.as_str().to_owned())
+        .unwrap_or_else(|| residence.to_owned()),
+        relation: choice(relation, Relation::ALL, Relation::as_str, Relation::label)
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| relation.to_owned()),
+        political_status: if political.is_empty() {
+            PoliticalStatus::Masses.as_str().to_owned()
+        } else {
+            choice(
+                political,
+                PoliticalStatus::ALL,
+                PoliticalStatus::as_str,
+                PoliticalStatus::label,
+            )
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| political.to_owned())
+        },
+        tags,
+    };
+    (form, tag_error)
+}
+
+/// A cell as written to a spreadsheet: text that a spreadsheet would read
+/// as a formula (starting with `=`, `+`, `-`, `@`, tab or carriage
+/// return) is prefixed with an apostrophe, so it stays text.
+pub fn neutralize(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn headers_map_with_stars_spaces_and_order() {
+        let headers = row(&[
+            "*姓名",
+            "身份证号",
+            "人口类型",
+            "与户主关系",
+            "楼栋",
+            " 单元",
+            "房号",
+            "标签",
+        ]);
+        let map = map_headers(RESIDENT_COLUMNS, &headers).unwrap();
+        let r = row(&[
+            "李明芳",
+            "x",
+            "户籍人口",
+            "户主",
+            "13",
+            "2",
+            "301",
+            "低保、独居老人",
+        ]);
+        assert_eq!(map.get(RESIDENT_COLUMNS, &r, "unit"), "2");
+        assert_eq!(map.get(RESIDENT_COLUMNS, &r, "phone"), "");
+        let bad = map_headers(RESIDENT_COLUMNS, &row(&["姓名", "姓名", "年龄"])).unwrap_err();
+        assert!(bad.contains(&HeaderError::Twice("姓名".into())));
+        assert!(bad.contains(&HeaderError::Unknown("年龄".into())));
+        assert!(bad.contains(&HeaderError::Missing("身份证号")));
+    }
+
+    #[test]
+    fn labels_codes_and_tags() {
+        assert_eq!(
+            choice(
+                "户籍人口",
+                ResidenceType::ALL,
+                ResidenceType::as_str,
+                ResidenceType::label
+            ),
+            Some(ResidenceType::Registered)
+        );
+        assert_eq!(
+            choice(
+                "floating",
+                ResidenceType::ALL,
+                ResidenceType::as_str,
+                ResidenceType::label
+            ),
+            Some(ResidenceType::Floating)
+        );
+        let t = tags("低保、独居老人；残疾").unwrap();
+        assert_eq!(tag_labels(&t), "低保、独居老人、残疾");
+        assert!(tags("土豪").is_err());
+        assert!(is_notes_row(&row(&["注：必填", "", "注：可空"])));
+        assert!(!is_notes_row(&row(&["李明芳", "注：x"])));
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for bad in ["=1+1", "+86", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralize(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(neutralize("李明芳"), "李明芳");
+        assert_eq!(neutralize(""), "");
+    }
+}

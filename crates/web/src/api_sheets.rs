@@ -1,0 +1,194 @@
+//! Spreadsheet import and export over the API.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use wangge_app::AppError;
+use wangge_app::sheets::{ImportMode, ImportReport, RowError};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::lang::UiLang;
+use crate::session::{ApiSession, AppState};
+
+/// The largest file an import takes.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/import/residents/template.xlsx", get(template_xlsx))
+        .route("/api/v1/import/residents/template.csv", get(template_csv))
+        .route(
+            "/api/v1/import/residents",
+            post(import_residents).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1)),
+        )
+        .route("/api/v1/export/residents.xlsx", get(export_xlsx))
+        .route("/api/v1/export/residents.csv", get(export_csv))
+}
+
+pub(crate) fn file(bytes: Vec<u8>, name: &str, xlsx: bool) -> Response {
+    let kind = if xlsx {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The residents import template (XLSX): headers and a field-notes row.
+#[utoipa::path(get, path = "/api/v1/import/residents/template.xlsx", responses((status = 200)))]
+pub async fn template_xlsx(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_s): ApiSession,
+) -> Result<Response, ApiError> {
+    let bytes = state
+        .app
+        .resident_template(true)
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, "人口信息导入模板.xlsx", true))
+}
+
+/// The residents import template (CSV, UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/import/residents/template.csv", responses((status = 200)))]
+pub async fn template_csv(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_s): ApiSession,
+) -> Result<Response, ApiError> {
+    let bytes = state
+        .app
+        .resident_template(false)
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, "人口信息导入模板.csv", false))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// `dry_run` (default), `all_or_nothing` or `valid_only`.
+    pub mode: Option<String>,
+}
+
+/// An import's outcome; `rejected_csv` holds the rejected rows (base64 CSV).
+#[derive(Debug, Serialize)]
+pub struct ImportDto {
+    pub rows: usize,
+    pub valid: usize,
+    pub imported: usize,
+    pub households: usize,
+    pub errors: Vec<RowError>,
+    pub rejected_csv: Option<String>,
+}
+
+impl From<ImportReport> for ImportDto {
+    fn from(r: ImportReport) -> Self {
+        Self {
+            rows: r.rows,
+            valid: r.valid,
+            imported: r.imported,
+            households: r.households,
+            errors: r.errors,
+            rejected_csv: r
+                .rejected
+                .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+}
+
+/// Imports residents from a CSV or XLSX body (Chinese headers as in the
+/// template). Every row is checked first; errors are reported by row and
+/// column.
+#[utoipa::path(post, path = "/api/v1/import/residents", params(ImportQuery), responses((status = 200), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_residents(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportDto>, ApiError> {
+    let body = body.map_err(|e| {
+        let error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::invalid("file", "the file is larger than 64 MB", "文件超过 64 MB")
+        } else {
+            AppError::invalid("file", e.body_text(), "上传中断，请重试")
+        };
+        ApiError::new(error, lang)
+    })?;
+    let mode = match q.mode.as_deref() {
+        None | Some("") => ImportMode::DryRun,
+        Some(m) => ImportMode::parse(m).ok_or_else(|| {
+            ApiError::new(
+                AppError::invalid(
+                    "mode",
+                    "dry_run, all_or_nothing or valid_only",
+                    "导入方式应为 dry_run、all_or_nothing 或 valid_only",
+                ),
+                lang,
+            )
+        })?,
+    };
+    let report = state
+        .app
+        .import_residents(&s.actor, &body, mode, None)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(Json(report.into()))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// One grid of the caller's.
+    pub grid: Option<i64>,
+    /// `1`: full ID and phone numbers (needs the reveal permission; audited).
+    pub full: Option<u8>,
+}
+
+/// The residents the caller may read, as XLSX (masked unless `full=1`).
+#[utoipa::path(get, path = "/api/v1/export/residents.xlsx", params(ExportQuery), responses((status = 200)))]
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = state
+        .app
+        .export_residents(&s.actor, q.grid, q.full == Some(1), true)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, "人口信息.xlsx", true))
+}
+
+/// The residents the caller may read, as CSV (masked unless `full=1`).
+#[utoipa::path(get, path = "/api/v1/export/residents.csv", params(ExportQuery), responses((status = 200)))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = state
+        .app
+        .export_residents(&s.actor, q.grid, q.full == Some(1), false)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, "人口信息.csv", false))
+}
