@@ -250,6 +250,18 @@ impl App {
     /// [`SESSION_CACHE_TTL`]: logging out, disabling a user or changing a
     /// password forgets it on this node at once, and other app nodes stop
     /// honouring it within that time.
+    /// A user acting from the command line (no session): as their role
+    /// and assignments allow; a disabled account may not.
+    pub async fn actor_by_username(&self, username: &str) -> Result<Actor, AppError> {
+        let user = self
+            .store
+            .user_by_username(username)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AppError::NotFound(crate::Resource::User))?;
+        Ok(actor_of(&user)?.0)
+    }
+
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
         let hash = token_hash(token);
         let cached = self.sessions.read().ok().and_then(|c| {

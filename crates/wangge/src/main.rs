@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
+use wangge_app::sheets::ImportMode;
 use wangge_app::{App, AppError, AuthConfig, ImportOptions, SystemClock, UserSpec, Vault};
 use wangge_core::policy::Role;
 use wangge_core::{Lang, Localized};
@@ -109,6 +110,49 @@ enum Command {
     /// Grid boundaries as GeoJSON (WGS-84).
     #[command(subcommand)]
     Grids(GridsCommand),
+    /// Import register records from a spreadsheet (CSV or XLSX, Chinese
+    /// headers as in the template).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export register records to a spreadsheet (masked unless --full).
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Residents (人口信息): every row is checked before anything is written.
+    Residents {
+        /// The CSV (UTF-8 or GB18030) or XLSX file.
+        file: PathBuf,
+        /// Import as this user: rows go to the buildings of their grids.
+        #[arg(long = "as")]
+        user: String,
+        /// dry-run (report only), all-or-nothing, or valid-only.
+        #[arg(long, default_value = "dry-run")]
+        mode: String,
+        /// Where to write the rejected rows with their errors (CSV).
+        #[arg(long)]
+        rejected: Option<PathBuf>,
+    },
+    /// Write the residents import template (XLSX unless the name ends in .csv).
+    Template { out: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Residents the user may read.
+    Residents {
+        /// Export as this user (their scope; audited).
+        #[arg(long = "as")]
+        user: String,
+        /// XLSX unless the name ends in .csv.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Full ID and phone numbers (needs the reveal permission).
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -363,6 +407,8 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::User(cmd) => user_command(&app, cmd).await?,
         Command::Apikey(cmd) => apikey_command(&app, cmd).await?,
+        Command::Import(cmd) => import_command(&app, cmd).await?,
+        Command::Export(cmd) => export_command(&app, cmd).await?,
         Command::Audit(AuditCommand::Verify) => match app.verify_audit().await {
             Ok(Ok(n)) => println!("audit log intact: {n} record(s), every hash links"),
             Ok(Err(b)) => bail!("audit log BROKEN at record {}: {}", b.seq, b.reason),
@@ -489,6 +535,92 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")
+}
+
+fn is_csv(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+async fn import_command(app: &App, cmd: ImportCommand) -> Result<()> {
+    let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::Zh));
+    match cmd {
+        ImportCommand::Template { out } => {
+            let bytes = app.resident_template(!is_csv(&out)).map_err(en)?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("template written to {}", out.display());
+        }
+        ImportCommand::Residents {
+            file,
+            user,
+            mode,
+            rejected,
+        } => {
+            let mode = ImportMode::parse(&mode).ok_or_else(|| {
+                anyhow::anyhow!("--mode is dry-run, all-or-nothing or valid-only")
+            })?;
+            let actor = app.actor_by_username(&user).await.map_err(en)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bar = indicatif::ProgressBar::new(1);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:4} [{bar:40}] {pos}/{len} {per_sec} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let progress = |phase: &str, done: usize, total: usize| {
+                bar.set_message(phase.to_owned());
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let started = std::time::Instant::now();
+            let report = app
+                .import_residents(&actor, &bytes, mode, Some(&progress))
+                .await
+                .map_err(en)?;
+            bar.finish_and_clear();
+            println!(
+                "{} rows, {} valid, {} imported into {} households, {} problems ({:.1} s)",
+                report.rows,
+                report.valid,
+                report.imported,
+                report.households,
+                report.errors.len(),
+                started.elapsed().as_secs_f64()
+            );
+            for e in report.errors.iter().take(50) {
+                println!("  第 {} 行 {}：{}", e.row, e.column, e.message);
+            }
+            if report.errors.len() > 50 {
+                println!("  … and {} more", report.errors.len() - 50);
+            }
+            if let (Some(path), Some(bytes)) = (rejected, report.rejected) {
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                println!("rejected rows written to {}", path.display());
+            }
+            if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+                bail!("nothing imported: fix the rows above (or use --mode valid-only)");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn export_command(app: &App, cmd: ExportCommand) -> Result<()> {
+    let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::Zh));
+    let ExportCommand::Residents { user, out, full } = cmd;
+    let actor = app.actor_by_username(&user).await.map_err(en)?;
+    let bytes = app
+        .export_residents(&actor, None, full, !is_csv(&out))
+        .await
+        .map_err(en)?;
+    std::fs::write(&out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("exported to {}", out.display());
+    Ok(())
 }
 
 async fn apikey_command(app: &App, cmd: ApikeyCommand) -> Result<()> {

@@ -21,6 +21,7 @@ pub mod open311;
 pub mod pages;
 mod register_pages;
 pub mod session;
+mod sheet_pages;
 pub mod texts;
 
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub fn router_with(app: Arc<App>, config: WebConfig) -> Router {
         .merge(register_pages::routes())
         .merge(case_pages::routes())
         .merge(field_pages::routes())
+        .merge(sheet_pages::routes())
         .fallback(fallback)
         .with_state(state)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api::ApiDoc::openapi()))

@@ -278,6 +278,37 @@ async fn imports_check_every_row_first(db: &TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The upload page: a multipart form, the report with the rejected rows.
+    let (_, html) = w.page(Some(WORKER), "/register/import").await;
+    assert!(html.contains("下载模板"));
+    let marker = r#"name="_csrf" value=""#;
+    let start = html.find(marker).unwrap() + marker.len();
+    let csrf = html[start..].split('"').next().unwrap().to_owned();
+    let boundary = "XBOUNDARYX";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\ndry_run\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/register/import")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(
+            header::COOKIE,
+            format!("wangge_session={}", w.tokens[WORKER]),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let res = w.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(
+        page.contains("该身份证号已在登记中") && page.contains("data:text/csv;base64,"),
+        "{page}"
+    );
     // The templates carry the headers and the notes row.
     let (s, x) = w
         .send_bytes(
