@@ -18,11 +18,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use wangge_core::Lang;
 use wangge_core::org::Id;
 use wangge_core::policy::{Action, Actor};
-use wangge_core::register::{PoliticalStatus, Relation, ResidenceType, ResidentInput, Tag};
+use wangge_core::register::{PoliticalStatus, Relation, ResidenceType, Tag};
 use wangge_core::sheet::{self, RESIDENT_COLUMNS};
+use wangge_core::{Lang, Localized};
 use wangge_sheets::{Limits, Table};
 use wangge_store::sheet::{self as store, PlaceKey};
 use wangge_store::{AuditEntry, HouseholdRow, ResidentRow};
@@ -89,7 +89,18 @@ fn column_of(field: &str) -> String {
 struct Good {
     line: usize,
     place: PlaceKey,
-    input: ResidentInput,
+    row: ResidentRow,
+}
+
+/// What checking one row found.
+struct Checked {
+    line: usize,
+    errs: Vec<(String, String)>,
+    /// The row's ID number, when well formed.
+    id: Option<String>,
+    blind: Option<Vec<u8>>,
+    /// The row to store and its dwelling, when the row is right.
+    good: Option<(ResidentRow, PlaceKey)>,
 }
 
 impl App {
@@ -155,15 +166,13 @@ impl App {
         // Every well-formed ID number of the file, by row, for the register check.
         let mut ids: Vec<(usize, Vec<u8>)> = Vec::new();
         let total = body.len();
-        for (i, row) in body.iter().enumerate() {
-            let line = i + 2;
-            if i % 10_000 == 0 {
-                tell("校验", i, total);
-            }
+        // Every row is checked on its own, on all cores; the rows that
+        // pass are encrypted there too. Duplicates are found after, in order.
+        let check = |i: usize, row: &Vec<String>| -> Option<Checked> {
             if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
-                continue;
+                return None;
             }
-            report.rows += 1;
+            let line = i + 2;
             let mut errs: Vec<(String, String)> = Vec::new();
             let (form, tag_error) = sheet::resident_form(&map, row);
             let mut input = match form.check(today) {
@@ -179,7 +188,10 @@ impl App {
                 errs.push((column_of("tags"), m));
                 input = None;
             }
-            let building = map.get(RESIDENT_COLUMNS, row, "building").to_owned();
+            let building = map
+                .get(RESIDENT_COLUMNS, row, "building")
+                .trim_end_matches(['栋', '号'])
+                .to_owned();
             let unit: Option<i64> = map
                 .get(RESIDENT_COLUMNS, row, "unit")
                 .trim_end_matches("单元")
@@ -189,7 +201,6 @@ impl App {
                 .get(RESIDENT_COLUMNS, row, "door")
                 .trim_end_matches('室')
                 .to_owned();
-            let building = building.trim_end_matches(['栋', '号']).to_owned();
             let place = match (communities_of.get(&building).map(Vec::as_slice), unit) {
                 (None, _) => {
                     errs.push(("楼栋".into(), format!("您负责的网格中没有{building}栋")));
@@ -220,24 +231,82 @@ impl App {
                             ));
                             None
                         }
-                        Some(_) => Some(key),
+                        Some(p) => Some((key, p.grid_id)),
                     }
                 }
                 (Some([]), _) => None,
             };
-            if let Some(input) = &input {
-                let id = input.id_number.expose().to_owned();
-                ids.push((line, self.vault.blind_index(ID_FIELD, &id)));
+            let id = input.as_ref().map(|i| i.id_number.expose().to_owned());
+            let row_out = match (&input, &place) {
+                (Some(input), Some((_, grid))) if errs.is_empty() => {
+                    match self.row_in(0, *grid, input) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            errs.push(("身份证号".into(), e.localized(Lang::Zh)));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let blind = match (&row_out, &id) {
+                (Some(r), _) => Some(r.id_blind.clone()),
+                (None, Some(id)) => Some(self.vault.blind_index(ID_FIELD, id)),
+                _ => None,
+            };
+            Some(Checked {
+                line,
+                errs,
+                id,
+                blind,
+                good: row_out.zip(place.map(|(k, _)| k)),
+            })
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .max(1);
+        let chunk = body.len().div_ceil(threads).max(1);
+        let checked: Vec<Checked> = std::thread::scope(|scope| {
+            let handles: Vec<_> = body
+                .chunks(chunk)
+                .enumerate()
+                .map(|(k, rows)| {
+                    let check = &check;
+                    scope.spawn(move || {
+                        rows.iter()
+                            .enumerate()
+                            .filter_map(|(j, row)| check(k * chunk + j, row))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        tell("校验", total, total);
+        for c in checked {
+            report.rows += 1;
+            let Checked {
+                line,
+                mut errs,
+                id,
+                blind,
+                good: ok,
+            } = c;
+            if let Some(id) = id {
                 if let Some(first) = seen.get(&id) {
                     errs.push(("身份证号".into(), format!("与第 {first} 行重复")));
                 } else {
                     seen.insert(id, line);
                 }
             }
-            match (input, place) {
-                (Some(input), Some(place)) if errs.is_empty() => {
-                    good.push(Good { line, place, input })
-                }
+            if let Some(b) = blind {
+                ids.push((line, b));
+            }
+            match ok {
+                Some((row, place)) if errs.is_empty() => good.push(Good { line, place, row }),
                 _ => {
                     for (column, message) in errs {
                         bad_lines
@@ -311,23 +380,19 @@ impl App {
         tell("写入", 0, keep.len());
         // Households by dwelling, in the order of the file.
         let mut order: Vec<PlaceKey> = Vec::new();
-        let mut by_place: HashMap<PlaceKey, Vec<ResidentInput>> = HashMap::new();
+        let mut by_place: HashMap<PlaceKey, Vec<ResidentRow>> = HashMap::new();
         for g in keep {
             if !by_place.contains_key(&g.place) {
                 order.push(g.place.clone());
             }
-            by_place.entry(g.place).or_default().push(g.input);
+            by_place.entry(g.place).or_default().push(g.row);
         }
         let mut households = Vec::with_capacity(order.len());
         for key in order {
             let Some(place) = places.get(&key) else {
                 continue;
             };
-            let members = by_place.remove(&key).unwrap_or_default();
-            let rows = members
-                .iter()
-                .map(|m| self.row_in(0, place.grid_id, m))
-                .collect::<Result<Vec<ResidentRow>, AppError>>()?;
+            let rows = by_place.remove(&key).unwrap_or_default();
             households.push((
                 HouseholdRow {
                     grid_id: place.grid_id,

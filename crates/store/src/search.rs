@@ -92,6 +92,34 @@ pub fn case_doc(c: &NewCase) -> SearchDoc {
     }
 }
 
+/// The documents of households and their residents, made on all cores
+/// when there are many (a bulk import).
+pub fn household_docs(
+    households: &[(HouseholdRow, Vec<ResidentRow>)],
+) -> Vec<(SearchDoc, Vec<SearchDoc>)> {
+    let one = |(h, rs): &(HouseholdRow, Vec<ResidentRow>)| {
+        (
+            household_doc(h),
+            rs.iter().map(resident_doc).collect::<Vec<_>>(),
+        )
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if households.len() < 2_000 || threads < 2 {
+        return households.iter().map(one).collect();
+    }
+    let chunk = households.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = households
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 pub fn text_doc(kind: &'static str, grid_id: Id, title: &str, body: &str) -> SearchDoc {
     SearchDoc {
         kind,
@@ -148,6 +176,9 @@ pub(crate) fn upsert_params(doc: &SearchDoc, record_id: Val) -> Vec<Val> {
     ]
 }
 
+/// Scopes of up to this many grids are also matched in the index.
+const MAX_LISTED_GRIDS: usize = 64;
+
 /// A record found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
@@ -171,10 +202,32 @@ pub async fn search(
     if terms.is_empty() || grid_ids.is_empty() {
         return Ok(Vec::new());
     }
+    // The grids as index tokens too, when few enough to list; the SQL
+    // filter on grid_id decides in any case.
+    let listed = grid_ids.len() <= MAX_LISTED_GRIDS;
+    let grids = |sep: &str| {
+        grid_ids
+            .iter()
+            .map(|g| format!("zgrid{g}"))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
     let (sql, q) = if postgres {
-        (SEARCH_POSTGRES, wangge_search::tsquery(terms))
+        let q = wangge_search::tsquery(terms);
+        let q = if listed {
+            format!("({q}) & ({})", grids(" | "))
+        } else {
+            q
+        };
+        (SEARCH_POSTGRES, q)
     } else {
-        (SEARCH_SQLITE, wangge_search::fts5_query(terms))
+        let q = wangge_search::fts5_query(terms);
+        let q = if listed {
+            format!("({q}) AND ({})", grids(" OR "))
+        } else {
+            q
+        };
+        (SEARCH_SQLITE, q)
     };
     let rows = db
         .field_query(Stmt::new(

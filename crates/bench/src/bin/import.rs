@@ -21,8 +21,12 @@ use wangge_core::policy::Role;
 use wangge_store::sqlite::SqliteStore;
 use wangge_store::{NewBuilding, NewDwelling, NewUnit, ScopeKind, Store};
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"];
-const GIVEN: &[&str] = &["明", "芳", "建", "华", "秀", "英", "国", "强", "丽", "敏", "静", "军", "杰", "娟", "涛", "超"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+];
+const GIVEN: &[&str] = &[
+    "明", "芳", "建", "华", "秀", "英", "国", "强", "丽", "敏", "静", "军", "杰", "娟", "涛", "超",
+];
 const UNITS: i64 = 6;
 const FLOORS: i64 = 10;
 const PER_FLOOR: i64 = 4;
@@ -35,15 +39,34 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 
 /// A fresh register with enough empty dwellings for `rows` residents
 /// (three a dwelling) in the first demo community; its secretary.
-async fn register(rows: usize, name: &str) -> (Arc<App>, Arc<SqliteStore>, wangge_core::policy::Actor, Vec<String>) {
-    let store = Arc::new(SqliteStore::open(&temp_path(name), 4).await.expect("sqlite"));
-    let app = App::new(store.clone(), Arc::new(SystemClock), Vault::from_master_key(&[7; 32]))
-        .await
-        .expect("app");
+async fn register(
+    rows: usize,
+    name: &str,
+) -> (
+    Arc<App>,
+    Arc<SqliteStore>,
+    wangge_core::policy::Actor,
+    Vec<String>,
+) {
+    let store = Arc::new(
+        SqliteStore::open(&temp_path(name), 4)
+            .await
+            .expect("sqlite"),
+    );
+    let app = App::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        Vault::from_master_key(&[7; 32]),
+    )
+    .await
+    .expect("app");
     app.load_demo_geography().await.expect("geography");
     let grids = store.list_grids(None).await.expect("grids");
     let community = grids[0].grid.community_id;
-    let ours: Vec<_> = grids.iter().filter(|g| g.grid.community_id == community).collect();
+    let ours: Vec<_> = grids
+        .iter()
+        .filter(|g| g.grid.community_id == community)
+        .collect();
     let per_building = (UNITS * FLOORS * PER_FLOOR) as usize;
     let buildings = (rows / 3).div_ceil(per_building) + 1;
     let new: Vec<NewBuilding> = (0..buildings)
@@ -56,7 +79,13 @@ async fn register(rows: usize, name: &str) -> (Arc<App>, Arc<SqliteStore>, wangg
             location: GeoPoint::new(117.0, 31.0).expect("point"),
             floors: FLOORS,
             building_use: BuildingUse::Residential,
-            units: (1..=UNITS).map(|n| NewUnit { number: n, floors: FLOORS, dwellings_per_floor: PER_FLOOR }).collect(),
+            units: (1..=UNITS)
+                .map(|n| NewUnit {
+                    number: n,
+                    floors: FLOORS,
+                    dwellings_per_floor: PER_FLOOR,
+                })
+                .collect(),
         })
         .collect();
     let ids = store.insert_buildings(new).await.expect("buildings");
@@ -67,7 +96,13 @@ async fn register(rows: usize, name: &str) -> (Arc<App>, Arc<SqliteStore>, wangg
             for floor in 1..=FLOORS {
                 for k in 1..=PER_FLOOR {
                     let door = format!("{floor}{k:02}");
-                    dwellings.push(NewDwelling { unit_id: u.id, floor, number: door.clone(), dwelling_use: "own".into(), area_m2: None });
+                    dwellings.push(NewDwelling {
+                        unit_id: u.id,
+                        floor,
+                        number: door.clone(),
+                        dwelling_use: "own".into(),
+                        area_m2: None,
+                    });
                     doors.push(format!("B{i:05},{},{door}", u.number));
                 }
             }
@@ -75,10 +110,22 @@ async fn register(rows: usize, name: &str) -> (Arc<App>, Arc<SqliteStore>, wangg
     }
     store.insert_dwellings(dwellings).await.expect("dwellings");
     let (_, password) = app
-        .create_user(None, UserSpec { username: format!("sec-{name}"), display_name: "书记".into(), role: Role::CommunitySecretary, scopes: vec![(ScopeKind::Community, community)] })
+        .create_user(
+            None,
+            UserSpec {
+                username: format!("sec-{name}"),
+                display_name: "书记".into(),
+                role: Role::CommunitySecretary,
+                scopes: vec![(ScopeKind::Community, community)],
+            },
+        )
         .await
         .expect("user");
-    let token = app.login(&format!("sec-{name}"), &password, None).await.expect("login").token;
+    let token = app
+        .login(&format!("sec-{name}"), &password, None)
+        .await
+        .expect("login")
+        .token;
     let actor = app.authenticate(&token).await.expect("session").actor;
     (app, store, actor, doors)
 }
@@ -88,21 +135,46 @@ fn csv(rows: usize, doors: &[String]) -> String {
     let mut out = String::with_capacity(rows * 90);
     out.push_str("姓名,身份证号,联系电话,民族,人口类型,与户主关系,政治面貌,标签,楼栋,单元,房号\n");
     for i in 0..rows {
-        let first17 = format!("340171{:04}{:02}{:02}{:03}", 1940 + i % 60, 1 + i / 60 % 12, 1 + i / 720 % 28, i / 20_160 % 1000);
+        let first17 = format!(
+            "340171{:04}{:02}{:02}{:03}",
+            1940 + i % 60,
+            1 + i / 60 % 12,
+            1 + i / 720 % 28,
+            i / 20_160 % 1000
+        );
         let first17 = first17.as_str();
         let id = format!("{first17}{}", check_char(first17.as_bytes()) as char);
-        let name = format!("{}{}{}", SURNAMES[i % 16], GIVEN[i / 16 % 16], GIVEN[i / 256 % 16]);
-        let phone = if i % 2 == 0 { format!("139{:08}", i) } else { String::new() };
+        let name = format!(
+            "{}{}{}",
+            SURNAMES[i % 16],
+            GIVEN[i / 16 % 16],
+            GIVEN[i / 256 % 16]
+        );
+        let phone = if i % 2 == 0 {
+            format!("139{:08}", i)
+        } else {
+            String::new()
+        };
         let relation = ["户主", "配偶", "子女"][i % 3];
         let tags = if i % 25 == 0 { "低保" } else { "" };
-        let _ = writeln!(out, "{name},{id},{phone},汉族,户籍人口,{relation},群众,{tags},{}", doors[i / 3]);
+        let _ = writeln!(
+            out,
+            "{name},{id},{phone},汉族,户籍人口,{relation},群众,{tags},{}",
+            doors[i / 3]
+        );
     }
     out
 }
 
 /// The same rows inserted raw: households and residents already encrypted,
 /// with their search documents, batched in one transaction.
-async fn raw(app: &App, store: &SqliteStore, actor: &wangge_core::policy::Actor, file: &[u8], path: &std::path::Path) -> f64 {
+async fn raw(
+    app: &App,
+    store: &SqliteStore,
+    actor: &wangge_core::policy::Actor,
+    file: &[u8],
+    path: &std::path::Path,
+) -> f64 {
     // Prepare the rows through a dry run's checks, then build them as the
     // import does, outside the timing.
     let _ = (app, actor, store);
@@ -112,13 +184,24 @@ async fn raw(app: &App, store: &SqliteStore, actor: &wangge_core::policy::Actor,
     for r in &table.rows[1..] {
         let id_cipher = vault.encrypt("resident.id_number", &r[1]).expect("enc");
         let blind = vault.blind_index("resident.id_number", &r[1]);
-        let phone = (!r[2].is_empty()).then(|| vault.encrypt("resident.phone", &r[2]).expect("enc"));
+        let phone =
+            (!r[2].is_empty()).then(|| vault.encrypt("resident.phone", &r[2]).expect("enc"));
         let tokens = wangge_search::document(&[&r[0]], &[]);
-        prepared.push((r[0].clone(), id_cipher, blind, phone, tokens, format!("{},{},{}", r[8], r[9], r[10])));
+        prepared.push((
+            r[0].clone(),
+            id_cipher,
+            blind,
+            phone,
+            tokens,
+            format!("{},{},{}", r[8], r[9], r[10]),
+        ));
     }
     let mut conn = rusqlite::Connection::open(path).expect("open");
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;").expect("pragmas");
-    let grid: i64 = conn.query_row("SELECT id FROM grids ORDER BY id LIMIT 1", [], |r| r.get(0)).expect("grid");
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        .expect("pragmas");
+    let grid: i64 = conn
+        .query_row("SELECT id FROM grids ORDER BY id LIMIT 1", [], |r| r.get(0))
+        .expect("grid");
     let t = Instant::now();
     let tx = conn.transaction().expect("tx");
     {
@@ -136,10 +219,17 @@ async fn raw(app: &App, store: &SqliteStore, actor: &wangge_core::policy::Actor,
         let mut last = String::new();
         for (name, id_cipher, blind, phone, tokens, place) in &prepared {
             if *place != last {
-                household = hh.query_row(params![grid, place], |r| r.get(0)).expect("household");
+                household = hh
+                    .query_row(params![grid, place], |r| r.get(0))
+                    .expect("household");
                 last = place.clone();
             }
-            let rid: i64 = rs.query_row(params![household, grid, name, id_cipher, blind, phone], |r| r.get(0)).expect("resident");
+            let rid: i64 = rs
+                .query_row(
+                    params![household, grid, name, id_cipher, blind, phone],
+                    |r| r.get(0),
+                )
+                .expect("resident");
             docs.execute(params![rid, grid, name, tokens]).expect("doc");
         }
     }
@@ -153,7 +243,9 @@ async fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
-    println!("import: residents from CSV into SQLite (WAL, synchronous=FULL), all or nothing, three a dwelling");
+    println!(
+        "import: residents from CSV into SQLite (WAL, synchronous=FULL), all or nothing, three a dwelling"
+    );
     let mut summary = Vec::new();
     for rows in sizes {
         let (app, store, actor, doors) = register(rows, &format!("i{rows}")).await;
@@ -164,19 +256,36 @@ async fn main() {
             .await
             .expect("import");
         let secs = t.elapsed().as_secs_f64();
-        assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(3)]);
+        assert!(
+            report.errors.is_empty(),
+            "{:?}",
+            &report.errors[..report.errors.len().min(3)]
+        );
         assert_eq!(report.imported, rows);
         let rate = rows as f64 / secs;
         drop(app);
         drop(store);
         let (app2, store2, actor2, _) = register(rows, &format!("r{rows}")).await;
-        let raw_rate = raw(&app2, &store2, &actor2, file.as_bytes(), &temp_path(&format!("r{rows}"))).await;
+        let raw_rate = raw(
+            &app2,
+            &store2,
+            &actor2,
+            file.as_bytes(),
+            &temp_path(&format!("r{rows}")),
+        )
+        .await;
         println!(
             "{:<9} rows  import {:>9.0} rows/s ({:.1} s)   raw batched insert {:>9.0} rows/s   import/raw {:.2}x",
-            rows, rate, secs, raw_rate, rate / raw_rate
+            rows,
+            rate,
+            secs,
+            raw_rate,
+            rate / raw_rate
         );
         summary.push(format!("{rows}: {rate:.0}/s = {:.2}x raw", rate / raw_rate));
     }
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("wangge-bench-import-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("wangge-bench-import-{}", std::process::id())),
+    );
     println!("summary: import {}", summary.join("; "));
 }

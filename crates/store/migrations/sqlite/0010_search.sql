@@ -17,17 +17,22 @@ CREATE TABLE search_docs (
 ) STRICT;
 CREATE INDEX search_docs_grid ON search_docs (grid_id);
 
+-- The full-text index holds each document's tokens and its grid as one
+-- more token ("zgrid12"), so that a search scoped to a few grids is
+-- answered by the index itself. Contentless: the tokens live above.
 CREATE VIRTUAL TABLE search_fts USING fts5(
-    tokens, content = 'search_docs', content_rowid = 'id',
+    tokens, content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0'
 );
 CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
-    INSERT INTO search_fts (rowid, tokens) VALUES (new.id, new.tokens);
+    INSERT INTO search_fts (rowid, tokens)
+    VALUES (new.id, new.tokens || ' zgrid' || coalesce(new.grid_id, 0));
 END;
 CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
-    INSERT INTO search_fts (search_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
+    DELETE FROM search_fts WHERE rowid = old.id;
 END;
-CREATE TRIGGER search_docs_au AFTER UPDATE OF tokens ON search_docs BEGIN
-    INSERT INTO search_fts (search_fts, rowid, tokens) VALUES ('delete', old.id, old.tokens);
-    INSERT INTO search_fts (rowid, tokens) VALUES (new.id, new.tokens);
+CREATE TRIGGER search_docs_au AFTER UPDATE OF tokens, grid_id ON search_docs BEGIN
+    DELETE FROM search_fts WHERE rowid = old.id;
+    INSERT INTO search_fts (rowid, tokens)
+    VALUES (new.id, new.tokens || ' zgrid' || coalesce(new.grid_id, 0));
 END;

@@ -677,10 +677,10 @@ pub async fn insert_households_bulk(
     e: AuditEntry,
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
+    let docs = search::household_docs(&households);
     let mut tx = pool.begin().await?;
     let mut count = 0;
-    for (h, members) in households {
-        let doc = search::household_doc(&h);
+    for ((h, members), (doc, member_docs)) in households.into_iter().zip(docs) {
         let id: Id = sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
             .bind(h.grid_id)
             .bind(h.dwelling_id)
@@ -689,9 +689,8 @@ pub async fn insert_households_bulk(
             .fetch_one(&mut *tx)
             .await?;
         put_doc(&mut tx, &doc, id).await?;
-        for mut r in members {
+        for (mut r, doc) in members.into_iter().zip(member_docs) {
             r.household_id = id;
-            let doc = search::resident_doc(&r);
             let row = bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)
                 .bind(at)
                 .fetch_one(&mut *tx)

@@ -532,15 +532,7 @@ impl Store for SqliteStore {
         households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
         audit: AuditEntry,
     ) -> StoreResult<usize> {
-        let docs: Vec<_> = households
-            .iter()
-            .map(|(h, rs)| {
-                (
-                    search::household_doc(h),
-                    rs.iter().map(search::resident_doc).collect::<Vec<_>>(),
-                )
-            })
-            .collect();
+        let docs = search::household_docs(&households);
         self.write(move |c| register::insert_households_bulk(c, &households, &docs, &audit))
             .await
     }
