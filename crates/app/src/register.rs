@@ -26,7 +26,7 @@ use crate::error::{AppError, Resource};
 
 pub(crate) const ID_FIELD: &str = "resident.id_number";
 pub(crate) const PHONE_FIELD: &str = "resident.phone";
-const BUSINESS_PHONE_FIELD: &str = "business.phone";
+pub(crate) const BUSINESS_PHONE_FIELD: &str = "business.phone";
 
 /// One page of a list.
 #[derive(Debug, Clone, Copy)]
@@ -510,7 +510,7 @@ impl App {
             .ok_or(AppError::NotFound(Resource::Business))
     }
 
-    fn business_row(
+    pub(crate) fn business_row(
         &self,
         grid_id: Id,
         dwelling_id: Option<Id>,

@@ -21,11 +21,11 @@ use serde_json::json;
 use wangge_core::org::Id;
 use wangge_core::policy::{Action, Actor};
 use wangge_core::register::{PoliticalStatus, Relation, ResidenceType, Tag};
-use wangge_core::sheet::{self, RESIDENT_COLUMNS};
+use wangge_core::sheet::{self, BUSINESS_COLUMNS, RESIDENT_COLUMNS};
 use wangge_core::{Lang, Localized};
 use wangge_sheets::{Limits, Table};
 use wangge_store::sheet::{self as store, PlaceKey};
-use wangge_store::{AuditEntry, HouseholdRow, ResidentRow};
+use wangge_store::{AuditEntry, BusinessRow, HouseholdRow, ResidentRow};
 
 use crate::register::{ID_FIELD, PHONE_FIELD};
 use crate::{App, AppError};
@@ -504,6 +504,340 @@ impl App {
         if xlsx {
             wangge_sheets::write_xlsx("人口信息", &rows)
                 .map_err(|e| AppError::Internal(e.to_string()))
+        } else {
+            Ok(wangge_sheets::write_csv(&rows))
+        }
+    }
+
+    /// The businesses import template.
+    pub fn business_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let rows = vec![
+            BUSINESS_COLUMNS
+                .iter()
+                .map(|c| c.header.to_owned())
+                .collect::<Vec<_>>(),
+            BUSINESS_COLUMNS.iter().map(|c| c.note.to_owned()).collect(),
+        ];
+        if xlsx {
+            wangge_sheets::write_xlsx("商户信息", &rows)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        } else {
+            Ok(wangge_sheets::write_csv(&rows))
+        }
+    }
+
+    /// Imports businesses (商户) from a CSV or XLSX file into the buildings
+    /// of the actor's grids: every row checked first (credit code check
+    /// character, duplicates in the file and in the register, building,
+    /// unit and door, choices, dates), then as `mode` says.
+    pub async fn import_businesses(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        mode: ImportMode,
+    ) -> Result<ImportReport, AppError> {
+        let scope = self.scope_for(actor, Action::Create).await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let table: Table = wangge_sheets::read(bytes, Limits::default())
+            .map_err(|e| AppError::invalid("file", e.to_string(), e.zh()))?;
+        let Some((headers, body)) = table.rows.split_first() else {
+            return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
+        };
+        let map = sheet::map_headers(BUSINESS_COLUMNS, headers).map_err(|errors| {
+            let zh: Vec<String> = errors.iter().map(|e| e.message(Lang::Zh)).collect();
+            let en: Vec<String> = errors.iter().map(|e| e.message(Lang::En)).collect();
+            AppError::invalid("file", en.join("; "), zh.join("；"))
+        })?;
+        let places = store::places(&**self.store(), &scope.grid_ids).await?;
+        // Buildings by number: (community, grid) of each.
+        let mut buildings: HashMap<String, Vec<(Id, Id)>> = HashMap::new();
+        for ((c, b, _, _), p) in &places {
+            let list = buildings.entry(b.clone()).or_default();
+            if !list.iter().any(|(cc, _)| cc == c) {
+                list.push((*c, p.grid_id));
+            }
+        }
+        let today = self.today();
+        let column = |f: &str| {
+            BUSINESS_COLUMNS
+                .iter()
+                .find(|c| c.field == f)
+                .map(|c| c.header.to_owned())
+                .unwrap_or_else(|| f.to_owned())
+        };
+        let mut report = ImportReport::default();
+        let mut rows_out: Vec<(usize, BusinessRow)> = Vec::new();
+        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, row) in body.iter().enumerate() {
+            if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
+                continue;
+            }
+            let line = i + 2;
+            report.rows += 1;
+            let mut errs: Vec<(String, String)> = Vec::new();
+            let input = match sheet::business_form(&map, row).check(today) {
+                Ok(input) => Some(input),
+                Err(fields) => {
+                    for f in fields {
+                        errs.push((column(f.field), f.message(Lang::Zh).to_owned()));
+                    }
+                    None
+                }
+            };
+            let get = |f: &str| map.get(BUSINESS_COLUMNS, row, f);
+            let building = get("building").trim_end_matches(['栋', '号']).to_owned();
+            let unit = get("unit").trim_end_matches("单元").to_owned();
+            let door = get("door").trim_end_matches('室').to_owned();
+            let place = match buildings.get(&building).map(Vec::as_slice) {
+                None => {
+                    errs.push(("楼栋".into(), format!("您负责的网格中没有{building}栋")));
+                    None
+                }
+                Some([_, _, ..]) => {
+                    errs.push((
+                        "楼栋".into(),
+                        format!("{building}栋在多个社区都有，请分社区导入"),
+                    ));
+                    None
+                }
+                Some([(c, grid)]) if unit.is_empty() && door.is_empty() => Some((*grid, None, *c)),
+                Some([(c, _)]) => match unit
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|u| places.get(&(*c, building.clone(), u, door.clone())))
+                {
+                    Some(p) => Some((p.grid_id, Some(p.dwelling_id), *c)),
+                    None => {
+                        errs.push(("房号".into(), format!("{building}栋没有{unit}单元{door}室")));
+                        None
+                    }
+                },
+                Some([]) => None,
+            };
+            if let Some(input) = &input {
+                let code = input.credit_code.as_str().to_owned();
+                if let Some(first) = seen.get(&code) {
+                    errs.push(("统一社会信用代码".into(), format!("与第 {first} 行重复")));
+                } else {
+                    seen.insert(code, line);
+                }
+            }
+            match (input, place) {
+                (Some(input), Some((grid, dwelling, _))) if errs.is_empty() => {
+                    rows_out.push((line, self.business_row(grid, dwelling, &input)?));
+                }
+                _ => {
+                    for (column, message) in errs {
+                        bad_lines
+                            .entry(line)
+                            .or_default()
+                            .push(format!("{column}：{message}"));
+                        report.errors.push(RowError {
+                            row: line,
+                            column,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        let codes: Vec<String> = rows_out
+            .iter()
+            .map(|(_, r)| r.credit_code.clone())
+            .collect();
+        let existing = store::existing_credit_codes(&**self.store(), &codes).await?;
+        rows_out.retain(|(line, r)| {
+            if existing.contains(&r.credit_code) {
+                let message = "该统一社会信用代码已在登记中".to_owned();
+                bad_lines
+                    .entry(*line)
+                    .or_default()
+                    .push(format!("统一社会信用代码：{message}"));
+                report.errors.push(RowError {
+                    row: *line,
+                    column: "统一社会信用代码".into(),
+                    message,
+                });
+                false
+            } else {
+                true
+            }
+        });
+        report.errors.sort_by_key(|e| e.row);
+        report.valid = rows_out.len();
+        if !bad_lines.is_empty() {
+            let mut rows = vec![
+                headers
+                    .iter()
+                    .cloned()
+                    .chain(["错误".to_owned()])
+                    .collect::<Vec<_>>(),
+            ];
+            for (line, msgs) in &bad_lines {
+                let mut r = body[line - 2].clone();
+                r.resize(headers.len(), String::new());
+                r.push(msgs.join("；"));
+                rows.push(r.iter().map(|c| sheet::neutralize(c)).collect());
+            }
+            report.rejected = Some(wangge_sheets::write_csv(&rows));
+        }
+        let write = match mode {
+            ImportMode::DryRun => false,
+            ImportMode::AllOrNothing => report.errors.is_empty(),
+            ImportMode::ValidOnly => true,
+        };
+        if write && !rows_out.is_empty() {
+            let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "business")
+                .detail(json!({ "rows": report.rows, "imported": report.valid, "mode": format!("{mode:?}") }));
+            report.imported = self
+                .store()
+                .insert_businesses_bulk(rows_out.into_iter().map(|(_, r)| r).collect(), audit)
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// The businesses the actor may read, as a sheet (phones masked unless
+    /// `full`, which needs the reveal permission; audited).
+    pub async fn export_businesses(
+        &self,
+        actor: &Actor,
+        full: bool,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
+        let scope = self
+            .scope_for(actor, if full { Action::Reveal } else { Action::Read })
+            .await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let list = store::export_businesses(&**self.store(), &scope.grid_ids).await?;
+        let mut rows = vec![
+            BUSINESS_COLUMNS
+                .iter()
+                .map(|c| c.header.to_owned())
+                .collect::<Vec<_>>(),
+        ];
+        for b in &list {
+            let phone = if full {
+                b.phone_cipher
+                    .as_ref()
+                    .map(|c| self.vault.decrypt(crate::register::BUSINESS_PHONE_FIELD, c))
+                    .transpose()
+                    .map_err(|e| AppError::Internal(e.to_string()))?
+                    .unwrap_or_default()
+            } else {
+                b.phone_masked.clone().unwrap_or_default()
+            };
+            let label =
+                |code: &str, f: fn(&str) -> Option<&'static str>| f(code).unwrap_or("").to_owned();
+            let cells = [
+                b.name.clone(),
+                b.credit_code.clone(),
+                b.legal_rep.clone(),
+                phone,
+                b.address.clone(),
+                b.opening_date.clone().unwrap_or_default(),
+                label(&b.status, |c| {
+                    wangge_core::register::BusinessStatus::parse(c).map(|x| x.label(Lang::Zh))
+                }),
+                label(&b.app_status, |c| {
+                    wangge_core::register::AppStatus::parse(c).map(|x| x.label(Lang::Zh))
+                }),
+                b.app_reason
+                    .as_deref()
+                    .and_then(wangge_core::register::AppReason::parse)
+                    .map(|r| r.label(Lang::Zh).to_owned())
+                    .unwrap_or_default(),
+                b.app_note.clone(),
+                b.building.clone().unwrap_or_default(),
+                b.unit.map(|u| u.to_string()).unwrap_or_default(),
+                b.door.clone().unwrap_or_default(),
+            ];
+            rows.push(cells.iter().map(|c| sheet::neutralize(c)).collect());
+        }
+        self.store()
+            .append_audit(
+                AuditEntry::new(
+                    self.now(),
+                    Some(actor.user_id),
+                    if full {
+                        "register.export_full"
+                    } else {
+                        "register.export"
+                    },
+                    "business",
+                )
+                .detail(json!({ "rows": list.len() })),
+            )
+            .await?;
+        if xlsx {
+            wangge_sheets::write_xlsx("商户信息", &rows)
+                .map_err(|e| AppError::Internal(e.to_string()))
+        } else {
+            Ok(wangge_sheets::write_csv(&rows))
+        }
+    }
+
+    /// The cases the actor sees (as on the case list), as a sheet; audited.
+    pub async fn export_cases(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let mut rows = vec![
+            [
+                "编号",
+                "类别",
+                "状态",
+                "网格",
+                "地址",
+                "描述",
+                "处置部门",
+                "上报时间",
+            ]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect::<Vec<_>>(),
+        ];
+        let mut offset = 0;
+        loop {
+            let page = self
+                .list_cases(
+                    actor,
+                    Vec::new(),
+                    crate::register::Page { limit: 200, offset },
+                )
+                .await?;
+            let n = page.len() as i64;
+            for c in page {
+                let cells = [
+                    c.public_code,
+                    c.category_name,
+                    c.state_label,
+                    c.grid_name.unwrap_or_default(),
+                    c.address,
+                    c.description,
+                    c.department.unwrap_or_default(),
+                    wangge_core::calendar::CHINA
+                        .to_datetime(c.reported_at)
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string(),
+                ];
+                rows.push(cells.iter().map(|x| sheet::neutralize(x)).collect());
+            }
+            offset += n;
+            if n < 200 || offset >= 20_000 {
+                break;
+            }
+        }
+        self.store()
+            .append_audit(
+                AuditEntry::new(self.now(), Some(actor.user_id), "cases.export", "case")
+                    .detail(json!({ "rows": rows.len() - 1 })),
+            )
+            .await?;
+        if xlsx {
+            wangge_sheets::write_xlsx("事件", &rows).map_err(|e| AppError::Internal(e.to_string()))
         } else {
             Ok(wangge_sheets::write_csv(&rows))
         }

@@ -77,6 +77,97 @@ pub const RESIDENT_COLUMNS: &[Column] = &[
     col("房号", "door", true, "注：如 301"),
 ];
 
+/// The businesses sheet (商户信息表).
+pub const BUSINESS_COLUMNS: &[Column] = &[
+    col("名称", "name", true, "注：必填，如营业执照所载"),
+    col("统一社会信用代码", "credit_code", true, "注：必填，18 位"),
+    col("法定代表人", "legal_rep", true, "注：必填"),
+    col("联系电话", "phone", false, "注：可空"),
+    col("地址", "address", true, "注：必填"),
+    col("开业日期", "opening_date", false, "注：如 2026-10-08"),
+    col(
+        "经营状态",
+        "status",
+        false,
+        "注：在营 / 已迁出 / 已关闭，空则为在营",
+    ),
+    col(
+        "政务App注册",
+        "app_status",
+        false,
+        "注：已注册 / 未注册 / 无法注册，空则为未注册",
+    ),
+    col(
+        "未注册原因",
+        "app_reason",
+        false,
+        "注：无法注册时必填，如“身份证刚换领，需到服务窗口办理”",
+    ),
+    col("说明", "app_note", false, "注：可空"),
+    col("楼栋", "building", true, "注：所在楼栋号，如 13（定网格）"),
+    col("单元", "unit", false, "注：可空"),
+    col("房号", "door", false, "注：可空；填写时须与单元一起"),
+];
+
+/// A date as people type it: 2026-10-08, 2026/10/08, 2026.10.08, or an
+/// XLSX date with a time of day.
+pub fn date_text(value: &str) -> String {
+    let v = value.trim();
+    let head: String = v.chars().take(10).collect();
+    let normalised = head.replace(['/', '.'], "-");
+    if normalised.len() == 10 && normalised.chars().nth(4) == Some('-') {
+        normalised
+    } else {
+        v.to_owned()
+    }
+}
+
+/// A business form from a sheet row; choice columns take codes or labels.
+pub fn business_form(map: &HeaderMap, row: &[String]) -> crate::register::BusinessForm {
+    use crate::register::{AppReason, AppStatus, BusinessStatus};
+    let get = |f: &str| map.get(BUSINESS_COLUMNS, row, f);
+    let or_code = |v: &str, parsed: Option<&'static str>, default: &'static str| {
+        if v.is_empty() {
+            default.to_owned()
+        } else {
+            parsed.map(str::to_owned).unwrap_or_else(|| v.to_owned())
+        }
+    };
+    let status = get("status");
+    let app = get("app_status");
+    let reason = get("app_reason");
+    crate::register::BusinessForm {
+        name: get("name").to_owned(),
+        credit_code: get("credit_code").to_owned(),
+        legal_rep: get("legal_rep").to_owned(),
+        phone: Some(get("phone").to_owned()).filter(|p| !p.is_empty()),
+        address: get("address").to_owned(),
+        opening_date: Some(date_text(get("opening_date"))).filter(|d| !d.is_empty()),
+        status: or_code(
+            status,
+            choice(
+                status,
+                BusinessStatus::ALL,
+                BusinessStatus::as_str,
+                BusinessStatus::label,
+            )
+            .map(BusinessStatus::as_str),
+            "open",
+        ),
+        app_status: or_code(
+            app,
+            choice(app, AppStatus::ALL, AppStatus::as_str, AppStatus::label).map(AppStatus::as_str),
+            "pending",
+        ),
+        app_reason: Some(reason).filter(|r| !r.is_empty()).map(|r| {
+            choice(r, AppReason::ALL, AppReason::as_str, AppReason::label)
+                .map(|x| x.as_str().to_owned())
+                .unwrap_or_else(|| r.to_owned())
+        }),
+        app_note: get("app_note").to_owned(),
+    }
+}
+
 /// Where each column is in a sheet whose first row is `headers`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeaderMap {
@@ -337,6 +428,44 @@ mod tests {
         assert!(tags("土豪").is_err());
         assert!(is_notes_row(&row(&["注：必填", "", "注：可空"])));
         assert!(!is_notes_row(&row(&["李明芳", "注：x"])));
+    }
+
+    #[test]
+    fn business_rows_and_dates() {
+        let headers = row(&[
+            "名称",
+            "统一社会信用代码",
+            "法定代表人",
+            "地址",
+            "开业日期",
+            "经营状态",
+            "政务App注册",
+            "未注册原因",
+            "楼栋",
+        ]);
+        let map = map_headers(BUSINESS_COLUMNS, &headers).unwrap();
+        let f = business_form(
+            &map,
+            &row(&[
+                "好再来面馆",
+                "91340100MA2N0X1234",
+                "王建国",
+                "和平路 26 号",
+                "2026/10/08",
+                "在营",
+                "无法注册",
+                "身份证刚换领，需到服务窗口办理",
+                "13",
+            ]),
+        );
+        assert_eq!(f.opening_date.as_deref(), Some("2026-10-08"));
+        assert_eq!(
+            (f.status.as_str(), f.app_status.as_str()),
+            ("open", "unable")
+        );
+        assert_eq!(f.app_reason.as_deref(), Some("id_card_replaced"));
+        assert_eq!(date_text("2026-10-08 00:00:00"), "2026-10-08");
+        assert_eq!(date_text("昨天"), "昨天");
     }
 
     #[test]

@@ -95,8 +95,19 @@ pub fn text_tokens(text: &str, out: &mut BTreeSet<String>) {
 /// every pair of characters, full pinyin and initials.
 pub fn name_tokens(name: &str, out: &mut BTreeSet<String>) {
     let folded = fold(name);
-    words(&folded, out);
     let cjk: Vec<char> = folded.chars().filter(|c| is_cjk(*c)).collect();
+    // A short Chinese name is covered by every run of its characters
+    // (whatever piece of it a query is cut into); longer names and mixed
+    // ones (business names) are segmented.
+    if cjk.len() == folded.chars().count() && cjk.len() <= 4 {
+        for len in 3..=cjk.len() {
+            for run in cjk.windows(len) {
+                out.insert(run.iter().collect());
+            }
+        }
+    } else {
+        words(&folded, out);
+    }
     if cjk.is_empty() {
         return;
     }
@@ -210,6 +221,11 @@ mod tests {
         let doc = tokens(&document(&["李明芳"], &[]));
         for t in ["李明芳", "limingfang", "lmf", "明芳", "李明", "芳"] {
             assert!(doc.contains(t), "{t} in {doc:?}");
+        }
+        // Whatever a query cuts a four-character name into is indexed.
+        let doc = tokens(&document(&["欧阳明芳"], &[]));
+        for t in query("欧阳明芳") {
+            assert!(doc.contains(&t.token), "{t:?} in {doc:?}");
         }
     }
 

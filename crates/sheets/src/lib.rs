@@ -28,7 +28,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_bytes: 64 * 1024 * 1024,
+            max_bytes: 256 * 1024 * 1024,
             max_unpacked: 512 * 1024 * 1024,
             max_rows: 2_000_001,
         }

@@ -35,8 +35,88 @@ pub(crate) const EXPORT_RESIDENTS: &str = "SELECT r.id, r.name, r.id_masked, r.p
      LEFT JOIN units u ON u.id = d.unit_id LEFT JOIN buildings b ON b.id = u.building_id \
      WHERE r.grid_id = ANY($1) AND r.birth_date <= $2 ORDER BY b.number, u.number, d.number, r.household_id, r.id";
 
+pub(crate) const CREDIT_CODES: &str =
+    "SELECT credit_code FROM businesses WHERE credit_code = ANY($1)";
+pub(crate) const EXPORT_BUSINESSES: &str = "SELECT s.name, s.credit_code, s.legal_rep, s.phone_masked, s.phone_cipher, s.address, \
+     s.opening_date, s.status, s.app_status, s.app_reason, s.app_note, b.number, u.number, d.number \
+     FROM businesses s LEFT JOIN dwellings d ON d.id = s.dwelling_id LEFT JOIN units u ON u.id = d.unit_id \
+     LEFT JOIN buildings b ON b.id = u.building_id WHERE s.grid_id = ANY($1) ORDER BY s.grid_id, s.id";
+
 #[cfg(test)]
-pub(crate) const STATEMENTS: &[&str] = &[PLACES, BLINDS_SQLITE, BLINDS_POSTGRES, EXPORT_RESIDENTS];
+pub(crate) const STATEMENTS: &[&str] = &[
+    PLACES,
+    BLINDS_SQLITE,
+    BLINDS_POSTGRES,
+    EXPORT_RESIDENTS,
+    CREDIT_CODES,
+    EXPORT_BUSINESSES,
+];
+
+/// Which of these credit codes the register holds already.
+pub async fn existing_credit_codes(
+    db: &dyn FieldStore,
+    codes: &[String],
+) -> StoreResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in codes.chunks(5_000) {
+        for r in db
+            .field_query(Stmt::new(CREDIT_CODES, vec![Val::Texts(chunk.to_vec())]))
+            .await?
+        {
+            found.insert(r.text(0)?);
+        }
+    }
+    Ok(found)
+}
+
+/// A business as exported.
+#[derive(Debug, Clone)]
+pub struct ExportBusiness {
+    pub name: String,
+    pub credit_code: String,
+    pub legal_rep: String,
+    pub phone_masked: Option<String>,
+    pub phone_cipher: Option<Vec<u8>>,
+    pub address: String,
+    pub opening_date: Option<String>,
+    pub status: String,
+    pub app_status: String,
+    pub app_reason: Option<String>,
+    pub app_note: String,
+    pub building: Option<String>,
+    pub unit: Option<i64>,
+    pub door: Option<String>,
+}
+
+pub async fn export_businesses(
+    db: &dyn FieldStore,
+    grid_ids: &[Id],
+) -> StoreResult<Vec<ExportBusiness>> {
+    query(
+        db,
+        EXPORT_BUSINESSES,
+        vec![Val::Ids(grid_ids.to_vec())],
+        |r| {
+            Ok(ExportBusiness {
+                name: r.text(0)?,
+                credit_code: r.text(1)?,
+                legal_rep: r.text(2)?,
+                phone_masked: r.opt_text(3)?,
+                phone_cipher: r.opt_blob(4)?,
+                address: r.text(5)?,
+                opening_date: r.opt_text(6)?,
+                status: r.text(7)?,
+                app_status: r.text(8)?,
+                app_reason: r.opt_text(9)?,
+                app_note: r.text(10)?,
+                building: r.opt_text(11)?,
+                unit: r.opt_int(12)?,
+                door: r.opt_text(13)?,
+            })
+        },
+    )
+    .await
+}
 
 /// The dwellings of the grids, by the key a sheet row names them with.
 pub async fn places(db: &dyn FieldStore, grid_ids: &[Id]) -> StoreResult<HashMap<PlaceKey, Place>> {

@@ -73,7 +73,9 @@ use crate::session::AppState;
         crate::api_field::notice, crate::api_field::relay_notice, crate::api_field::search,
         crate::api_sheets::template_xlsx, crate::api_sheets::template_csv,
         crate::api_sheets::import_residents, crate::api_sheets::export_xlsx,
-        crate::api_sheets::export_csv,
+        crate::api_sheets::export_csv, crate::api_sheets::business_template,
+        crate::api_sheets::import_businesses, crate::api_sheets::export_businesses,
+        crate::api_sheets::export_cases,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -31,6 +31,116 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/export/residents.xlsx", get(export_xlsx))
         .route("/api/v1/export/residents.csv", get(export_csv))
+        .route(
+            "/api/v1/import/businesses/template.xlsx",
+            get(business_template),
+        )
+        .route(
+            "/api/v1/import/businesses",
+            post(import_businesses).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1)),
+        )
+        .route("/api/v1/export/businesses.{format}", get(export_businesses))
+        .route("/api/v1/export/cases.{format}", get(export_cases))
+}
+
+fn xlsx_or_csv(format: &str, lang: wangge_core::Lang) -> Result<bool, ApiError> {
+    match format {
+        "xlsx" => Ok(true),
+        "csv" => Ok(false),
+        _ => Err(ApiError::new(
+            AppError::NotFound(wangge_app::Resource::Route),
+            lang,
+        )),
+    }
+}
+
+fn mode_of(raw: Option<&str>, lang: wangge_core::Lang) -> Result<ImportMode, ApiError> {
+    match raw {
+        None | Some("") => Ok(ImportMode::DryRun),
+        Some(m) => ImportMode::parse(m).ok_or_else(|| {
+            ApiError::new(
+                AppError::invalid(
+                    "mode",
+                    "dry_run, all_or_nothing or valid_only",
+                    "导入方式应为 dry_run、all_or_nothing 或 valid_only",
+                ),
+                lang,
+            )
+        }),
+    }
+}
+
+/// The businesses import template (XLSX).
+#[utoipa::path(get, path = "/api/v1/import/businesses/template.xlsx", responses((status = 200)))]
+pub async fn business_template(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(_s): ApiSession,
+) -> Result<Response, ApiError> {
+    let bytes = state
+        .app
+        .business_template(true)
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, "商户信息导入模板.xlsx", true))
+}
+
+/// Imports businesses from a CSV or XLSX body; every row checked first.
+#[utoipa::path(post, path = "/api/v1/import/businesses", params(ImportQuery), responses((status = 200), (status = 422, body = ErrorBody)))]
+pub async fn import_businesses(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportDto>, ApiError> {
+    let body = body.map_err(|e| {
+        ApiError::new(
+            AppError::invalid("file", e.body_text(), "上传失败或文件超过 64 MB"),
+            lang,
+        )
+    })?;
+    let mode = mode_of(q.mode.as_deref(), lang)?;
+    let report = state
+        .app
+        .import_businesses(&s.actor, &body, mode)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(Json(report.into()))
+}
+
+/// The businesses the caller may read (`xlsx` or `csv`; phones masked unless `full=1`).
+#[utoipa::path(get, path = "/api/v1/export/businesses.{format}", params(("format" = String, Path), ExportQuery), responses((status = 200)))]
+pub async fn export_businesses(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    axum::extract::Path(format): axum::extract::Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let xlsx = xlsx_or_csv(&format, lang)?;
+    let bytes = state
+        .app
+        .export_businesses(&s.actor, q.full == Some(1), xlsx)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, &format!("商户信息.{format}"), xlsx))
+}
+
+/// The cases the caller sees (`xlsx` or `csv`).
+#[utoipa::path(get, path = "/api/v1/export/cases.{format}", params(("format" = String, Path)), responses((status = 200)))]
+pub async fn export_cases(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    axum::extract::Path(format): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let xlsx = xlsx_or_csv(&format, lang)?;
+    let bytes = state
+        .app
+        .export_cases(&s.actor, xlsx)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, &format!("事件.{format}"), xlsx))
 }
 
 pub(crate) fn file(bytes: Vec<u8>, name: &str, xlsx: bool) -> Response {

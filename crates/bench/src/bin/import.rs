@@ -167,7 +167,8 @@ fn csv(rows: usize, doors: &[String]) -> String {
 }
 
 /// The same rows inserted raw: households and residents already encrypted,
-/// with their search documents, batched in one transaction.
+/// with their search documents (tokens made beforehand), batched in one
+/// transaction: the database's share of the import.
 async fn raw(
     app: &App,
     store: &SqliteStore,
@@ -187,13 +188,18 @@ async fn raw(
         let phone =
             (!r[2].is_empty()).then(|| vault.encrypt("resident.phone", &r[2]).expect("enc"));
         let tokens = wangge_search::document(&[&r[0]], &[]);
+        let place = format!("{},{},{}", r[8], r[9], r[10]);
+        let address = format!("测试路{}号{}单元{}室", r[8], r[9], r[10]);
+        let address_tokens = wangge_search::document(&[], &[&address]);
         prepared.push((
             r[0].clone(),
             id_cipher,
             blind,
             phone,
             tokens,
-            format!("{},{},{}", r[8], r[9], r[10]),
+            place,
+            address,
+            address_tokens,
         ));
     }
     let mut conn = rusqlite::Connection::open(path).expect("open");
@@ -215,13 +221,19 @@ async fn raw(
         let mut docs = tx
             .prepare("INSERT INTO search_docs (kind, record_id, grid_id, born, title, detail, tokens) VALUES ('resident', ?1, ?2, '1980-01-01', ?3, '', ?4)")
             .expect("prepare");
+        let mut hdocs = tx
+            .prepare("INSERT INTO search_docs (kind, record_id, grid_id, born, title, detail, tokens) VALUES ('household', ?1, ?2, NULL, ?3, '', ?4)")
+            .expect("prepare");
         let mut household = 0i64;
         let mut last = String::new();
-        for (name, id_cipher, blind, phone, tokens, place) in &prepared {
+        for (name, id_cipher, blind, phone, tokens, place, address, address_tokens) in &prepared {
             if *place != last {
                 household = hh
-                    .query_row(params![grid, place], |r| r.get(0))
+                    .query_row(params![grid, address], |r| r.get(0))
                     .expect("household");
+                hdocs
+                    .execute(params![household, grid, address, address_tokens])
+                    .expect("household doc");
                 last = place.clone();
             }
             let rid: i64 = rs

@@ -33,6 +33,8 @@ pub enum Val {
     Bool(bool),
     /// A list, compared with `= ANY($n)`.
     Ids(Vec<Id>),
+    /// A list of text, compared with `= ANY($n)`.
+    Texts(Vec<String>),
     /// The id the first step of a write returned.
     FirstId,
 }

@@ -24,6 +24,7 @@ fn bind<'q>(
             Val::Blob(b) => q.bind(b.clone()),
             Val::Bool(b) => q.bind(*b),
             Val::Ids(ids) => q.bind(ids.clone()),
+            Val::Texts(list) => q.bind(list.clone()),
             Val::FirstId => q.bind(first_id),
         };
     }

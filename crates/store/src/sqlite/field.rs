@@ -26,6 +26,9 @@ fn bind(params: &[Val], first_id: Option<Id>) -> Vec<Value> {
                     .collect::<Vec<_>>()
                     .join(",")
             )),
+            Val::Texts(list) => {
+                Value::Text(serde_json::to_string(list).unwrap_or_else(|_| "[]".into()))
+            }
             Val::FirstId => first_id.map_or(Value::Null, Value::Integer),
         })
         .collect()

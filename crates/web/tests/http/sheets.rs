@@ -482,4 +482,85 @@ both_backends!(
     imports_check_every_row_first,
     exports_neutralise_formulas_and_audit,
     an_export_imports_back_into_the_same_register,
+    businesses_import_and_export,
 );
+
+const BUSINESS_HEADER: &str = "名称,统一社会信用代码,法定代表人,联系电话,地址,开业日期,经营状态,政务App注册,未注册原因,说明,楼栋";
+
+fn credit_code(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        wangge_core::creditcode::check_char(first17.as_bytes()).unwrap() as char
+    )
+}
+
+async fn businesses_import_and_export(db: &TestDb) {
+    let w = world(db).await;
+    let b = w.store.buildings_of_grid(w.grid).await.unwrap()[0]
+        .number
+        .clone();
+    let good = credit_code("91340100MA2N0X123");
+    let also = credit_code("91340100MA2N0X456");
+    let bad = {
+        let c = credit_code("91340100MA2N0X789");
+        let last = if c.ends_with('0') { '1' } else { '0' };
+        format!("{}{last}", &c[..17])
+    };
+    let csv = format!(
+        "{BUSINESS_HEADER}\n\
+         好再来面馆,{good},王建国,13900001234,和平路26号,2026/10/08,在营,无法注册,身份证刚换领，需到服务窗口办理,=HYPERLINK(\"x\"),{b}\n\
+         老王修鞋,{also},王老五,,和平路28号,2026-11-01,,,,,{b}\n\
+         假商户,{bad},李某,,和平路30号,2026-11-01,,,,,{b}\n\
+         重复面馆,{good},王建国,,和平路26号,昨天,,,,,999\n"
+    );
+    let (s, body) = w
+        .send_bytes(
+            WORKER,
+            Method::POST,
+            "/api/v1/import/businesses?mode=valid_only",
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (r["imported"].as_u64(), r["valid"].as_u64()),
+        (Some(2), Some(2)),
+        "{r}"
+    );
+    let rows: Vec<u64> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["row"].as_u64().unwrap())
+        .collect();
+    assert!(rows.contains(&4) && rows.contains(&5), "{r}");
+    let (s, x) = w
+        .send_bytes(
+            WORKER,
+            Method::GET,
+            "/api/v1/export/businesses.xlsx",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let t = wangge_sheets::read(&x, Default::default()).unwrap();
+    let mine = t.rows.iter().find(|r| r[0] == "好再来面馆").unwrap();
+    assert_eq!(mine[3], "139****1234", "masked phone");
+    assert_eq!(mine[7], "无法注册");
+    assert!(
+        mine[9].starts_with('\''),
+        "a formula stays text: {}",
+        mine[9]
+    );
+    let (s, cases) = w
+        .send_bytes(WORKER, Method::GET, "/api/v1/export/cases.csv", Vec::new())
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let t = wangge_sheets::read(&cases, Default::default()).unwrap();
+    assert_eq!(t.rows[0][0], "编号");
+    let (s, _) = w
+        .send_bytes(WORKER, Method::GET, "/api/v1/export/cases.pdf", Vec::new())
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
