@@ -53,6 +53,59 @@ impl ImportMode {
     }
 }
 
+impl ImportMode {
+    /// Whether rows are written, given whether every row was right.
+    fn writes(self, all_right: bool) -> bool {
+        match self {
+            ImportMode::DryRun => false,
+            ImportMode::AllOrNothing => all_right,
+            ImportMode::ValidOnly => true,
+        }
+    }
+}
+
+/// The rejected rows as they came, with their errors in a last column
+/// (CSV; cells that would be formulas neutralised); `None` when none.
+fn rejected_rows(
+    headers: &[String],
+    body: &[Vec<String>],
+    bad_lines: &BTreeMap<usize, Vec<String>>,
+) -> Option<Vec<u8>> {
+    if bad_lines.is_empty() {
+        return None;
+    }
+    let mut rows = vec![
+        headers
+            .iter()
+            .cloned()
+            .chain(["错误".to_owned()])
+            .collect::<Vec<_>>(),
+    ];
+    for (line, msgs) in bad_lines {
+        let mut r = body.get(line - 2).cloned().unwrap_or_default();
+        r.resize(headers.len(), String::new());
+        r.push(msgs.join("；"));
+        rows.push(r.iter().map(|c| sheet::neutralize(c)).collect());
+    }
+    Some(wangge_sheets::write_csv(&rows))
+}
+
+/// A template: the headers and the field-notes row.
+fn template(columns: &[sheet::Column], sheet_name: &str, xlsx: bool) -> Result<Vec<u8>, AppError> {
+    let rows = vec![
+        columns
+            .iter()
+            .map(|c| c.header.to_owned())
+            .collect::<Vec<_>>(),
+        columns.iter().map(|c| c.note.to_owned()).collect(),
+    ];
+    if xlsx {
+        wangge_sheets::write_xlsx(sheet_name, &rows).map_err(|e| AppError::Internal(e.to_string()))
+    } else {
+        Ok(wangge_sheets::write_csv(&rows))
+    }
+}
+
 /// One problem: the row as the spreadsheet numbers it (the header is row
 /// 1), the column header, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -106,19 +159,7 @@ struct Checked {
 impl App {
     /// The import template: headers, the field-notes row and one example.
     pub fn resident_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
-        let rows = vec![
-            RESIDENT_COLUMNS
-                .iter()
-                .map(|c| c.header.to_owned())
-                .collect::<Vec<_>>(),
-            RESIDENT_COLUMNS.iter().map(|c| c.note.to_owned()).collect(),
-        ];
-        if xlsx {
-            wangge_sheets::write_xlsx("人口信息", &rows)
-                .map_err(|e| AppError::Internal(e.to_string()))
-        } else {
-            Ok(wangge_sheets::write_csv(&rows))
-        }
+        template(RESIDENT_COLUMNS, "人口信息", xlsx)
     }
 
     /// Imports residents from a CSV or XLSX file into the actor's grids.
@@ -353,27 +394,8 @@ impl App {
             .collect();
         report.errors.sort_by_key(|e| e.row);
         report.valid = keep.len();
-        if !bad_lines.is_empty() {
-            let mut rows = vec![
-                headers
-                    .iter()
-                    .cloned()
-                    .chain(["错误".to_owned()])
-                    .collect::<Vec<_>>(),
-            ];
-            for (line, msgs) in &bad_lines {
-                let mut r = body[line - 2].clone();
-                r.resize(headers.len(), String::new());
-                r.push(msgs.join("；"));
-                rows.push(r.iter().map(|c| sheet::neutralize(c)).collect());
-            }
-            report.rejected = Some(wangge_sheets::write_csv(&rows));
-        }
-        let write = match mode {
-            ImportMode::DryRun => false,
-            ImportMode::AllOrNothing => report.errors.is_empty(),
-            ImportMode::ValidOnly => true,
-        };
+        report.rejected = rejected_rows(headers, body, &bad_lines);
+        let write = mode.writes(report.errors.is_empty());
         if !write || keep.is_empty() {
             return Ok(report);
         }
@@ -511,19 +533,7 @@ impl App {
 
     /// The businesses import template.
     pub fn business_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
-        let rows = vec![
-            BUSINESS_COLUMNS
-                .iter()
-                .map(|c| c.header.to_owned())
-                .collect::<Vec<_>>(),
-            BUSINESS_COLUMNS.iter().map(|c| c.note.to_owned()).collect(),
-        ];
-        if xlsx {
-            wangge_sheets::write_xlsx("商户信息", &rows)
-                .map_err(|e| AppError::Internal(e.to_string()))
-        } else {
-            Ok(wangge_sheets::write_csv(&rows))
-        }
+        template(BUSINESS_COLUMNS, "商户信息", xlsx)
     }
 
     /// Imports businesses (商户) from a CSV or XLSX file into the buildings
@@ -668,27 +678,8 @@ impl App {
         });
         report.errors.sort_by_key(|e| e.row);
         report.valid = rows_out.len();
-        if !bad_lines.is_empty() {
-            let mut rows = vec![
-                headers
-                    .iter()
-                    .cloned()
-                    .chain(["错误".to_owned()])
-                    .collect::<Vec<_>>(),
-            ];
-            for (line, msgs) in &bad_lines {
-                let mut r = body[line - 2].clone();
-                r.resize(headers.len(), String::new());
-                r.push(msgs.join("；"));
-                rows.push(r.iter().map(|c| sheet::neutralize(c)).collect());
-            }
-            report.rejected = Some(wangge_sheets::write_csv(&rows));
-        }
-        let write = match mode {
-            ImportMode::DryRun => false,
-            ImportMode::AllOrNothing => report.errors.is_empty(),
-            ImportMode::ValidOnly => true,
-        };
+        report.rejected = rejected_rows(headers, body, &bad_lines);
+        let write = mode.writes(report.errors.is_empty());
         if write && !rows_out.is_empty() {
             let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "business")
                 .detail(json!({ "rows": report.rows, "imported": report.valid, "mode": format!("{mode:?}") }));
