@@ -90,6 +90,24 @@ fn rejected_rows(
     Some(wangge_sheets::write_csv(&rows))
 }
 
+/// A sheet read within the limits, and where its columns are.
+fn read_sheet(
+    bytes: &[u8],
+    columns: &[sheet::Column],
+) -> Result<(Table, sheet::HeaderMap), AppError> {
+    let table = wangge_sheets::read(bytes, Limits::default())
+        .map_err(|e| AppError::invalid("file", e.to_string(), e.zh()))?;
+    let Some(headers) = table.rows.first() else {
+        return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
+    };
+    let map = sheet::map_headers(columns, headers).map_err(|errors| {
+        let zh: Vec<String> = errors.iter().map(|e| e.message(Lang::Zh)).collect();
+        let en: Vec<String> = errors.iter().map(|e| e.message(Lang::En)).collect();
+        AppError::invalid("file", en.join("; "), zh.join("；"))
+    })?;
+    Ok((table, map))
+}
+
 /// A template: the headers and the field-notes row.
 fn template(columns: &[sheet::Column], sheet_name: &str, xlsx: bool) -> Result<Vec<u8>, AppError> {
     let rows = vec![
@@ -180,16 +198,10 @@ impl App {
             }
         };
         tell("读取", 0, 1);
-        let table: Table = wangge_sheets::read(bytes, Limits::default())
-            .map_err(|e| AppError::invalid("file", e.to_string(), e.zh()))?;
+        let (table, map) = read_sheet(bytes, RESIDENT_COLUMNS)?;
         let Some((headers, body)) = table.rows.split_first() else {
             return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
         };
-        let map = sheet::map_headers(RESIDENT_COLUMNS, headers).map_err(|errors| {
-            let zh: Vec<String> = errors.iter().map(|e| e.message(Lang::Zh)).collect();
-            let en: Vec<String> = errors.iter().map(|e| e.message(Lang::En)).collect();
-            AppError::invalid("file", en.join("; "), zh.join("；"))
-        })?;
         let places = store::places(&**self.store(), &scope.grid_ids).await?;
         // Communities by building number, to tell which one a row means.
         let mut communities_of: HashMap<String, Vec<Id>> = HashMap::new();
@@ -550,16 +562,10 @@ impl App {
         if scope.grid_ids.is_empty() {
             return Err(AppError::Forbidden);
         }
-        let table: Table = wangge_sheets::read(bytes, Limits::default())
-            .map_err(|e| AppError::invalid("file", e.to_string(), e.zh()))?;
+        let (table, map) = read_sheet(bytes, BUSINESS_COLUMNS)?;
         let Some((headers, body)) = table.rows.split_first() else {
             return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
         };
-        let map = sheet::map_headers(BUSINESS_COLUMNS, headers).map_err(|errors| {
-            let zh: Vec<String> = errors.iter().map(|e| e.message(Lang::Zh)).collect();
-            let en: Vec<String> = errors.iter().map(|e| e.message(Lang::En)).collect();
-            AppError::invalid("file", en.join("; "), zh.join("；"))
-        })?;
         let places = store::places(&**self.store(), &scope.grid_ids).await?;
         // Buildings by number: (community, grid) of each.
         let mut buildings: HashMap<String, Vec<(Id, Id)>> = HashMap::new();

@@ -57,6 +57,18 @@ pub struct Placement {
     pub door: Option<String>,
 }
 
+impl Placement {
+    /// Where a target is, as a checklist or card prints it: 13栋2单元301.
+    pub fn label(&self) -> String {
+        match (&self.building_number, self.unit_number, &self.door) {
+            (Some(b), Some(u), Some(d)) => format!("{b}栋{u}单元{d}"),
+            (Some(b), Some(u), None) => format!("{b}栋{u}单元"),
+            (Some(b), None, _) => format!("{b}栋"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// The facts a filter looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Facts {

@@ -242,19 +242,7 @@ pub async fn import_residents(
         };
         ApiError::new(error, lang)
     })?;
-    let mode = match q.mode.as_deref() {
-        None | Some("") => ImportMode::DryRun,
-        Some(m) => ImportMode::parse(m).ok_or_else(|| {
-            ApiError::new(
-                AppError::invalid(
-                    "mode",
-                    "dry_run, all_or_nothing or valid_only",
-                    "导入方式应为 dry_run、all_or_nothing 或 valid_only",
-                ),
-                lang,
-            )
-        })?,
-    };
+    let mode = mode_of(q.mode.as_deref(), lang)?;
     let report = state
         .app
         .import_residents(&s.actor, &body, mode, None)

@@ -598,7 +598,7 @@ async fn campaign(
             .await?
             .into_iter()
             .map(|t| TargetRow {
-                place: place_of(&t),
+                place: t.placement.label(),
                 status_label: t.status.label(lang),
                 reason_label: t.reason.map(|r| r.label(lang)).unwrap_or(""),
                 target: t,
@@ -624,21 +624,6 @@ async fn campaign(
         })
     };
     page(lang, &s, run.await)
-}
-
-fn place_of(t: &Target) -> String {
-    let p = &t.placement;
-    let mut out = String::new();
-    if let Some(b) = &p.building_number {
-        out.push_str(&format!("{b}栋"));
-    }
-    if let Some(u) = p.unit_number {
-        out.push_str(&format!("{u}单元"));
-    }
-    if let Some(d) = &p.door {
-        out.push_str(d);
-    }
-    out
 }
 
 async fn update_target(

@@ -120,16 +120,6 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
 
-fn place(t: &Target) -> String {
-    let p = &t.placement;
-    match (&p.building_number, p.unit_number, &p.door) {
-        (Some(b), Some(u), Some(d)) => format!("{b}栋{u}单元{d}"),
-        (Some(b), Some(u), None) => format!("{b}栋{u}单元"),
-        (Some(b), None, _) => format!("{b}栋"),
-        _ => String::new(),
-    }
-}
-
 impl App {
     /// The targets `actor` works or sees: a team member's assigned
     /// buildings, or the grids of the field scope for `action`.
@@ -621,7 +611,7 @@ impl App {
                 url: format!("{}/q/{token}", origin.trim_end_matches('/')),
                 token,
                 name_masked: mask_name(&t.label),
-                place: place(&t),
+                place: t.placement.label(),
             });
         }
         let now = self.now();
@@ -660,7 +650,7 @@ impl App {
             // Not a resident of the scanner's campaigns: nothing to show.
             return Err(AppError::NotFound(Resource::Token));
         };
-        let (name_masked, place) = (mask_name(&first.label), place(first));
+        let (name_masked, place) = (mask_name(&first.label), first.placement.label());
         let mut open = Vec::new();
         for t in targets {
             if t.status != TargetStatus::Done {

@@ -319,10 +319,8 @@ impl App {
         let grids = self
             .field_grids_or_forbidden(actor, FieldAction::Read)
             .await?;
-        let notice = store::notices(&**self.store(), &grids, actor.user_id, 10_000)
+        let notice = store::notice_in_scope(&**self.store(), id, &grids, actor.user_id)
             .await?
-            .into_iter()
-            .find(|n| n.id == id)
             .ok_or(AppError::NotFound(Resource::Notice))?;
         let relays = store::relays(&**self.store(), id).await?;
         let summaries = self.list_grids(None).await?;

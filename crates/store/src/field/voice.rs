@@ -117,7 +117,13 @@ macro_rules! notice_select {
         )
     };
 }
-pub(crate) const NOTICE: &str = notice_select!("WHERE n.id = $1");
+/// One notice, if it reaches the grids ($2) or `$3` published it.
+pub(crate) const NOTICE: &str = notice_select!(
+    "WHERE n.id = $1 AND ((n.level = 'grid' AND n.unit_id = ANY($2)) \
+     OR (n.level = 'community' AND n.unit_id IN (SELECT g.community_id FROM grids g WHERE g.id = ANY($2))) \
+     OR (n.level = 'street' AND n.unit_id IN (SELECT c.street_id FROM grids g JOIN communities c ON c.id = g.community_id WHERE g.id = ANY($2))) \
+     OR n.published_by = $3)"
+);
 pub(crate) const NOTICES: &str = notice_select!(
     "WHERE (n.level = 'grid' AND n.unit_id = ANY($1)) \
      OR (n.level = 'community' AND n.unit_id IN (SELECT g.community_id FROM grids g WHERE g.id = ANY($1))) \
@@ -314,8 +320,20 @@ fn notice(r: &Row) -> StoreResult<Notice> {
     })
 }
 
-pub async fn notice_by_id(db: &dyn FieldStore, id: Id) -> StoreResult<Option<Notice>> {
-    query_one(db, NOTICE, vec![Val::id(id)], notice).await
+/// A notice reaching the grids, or published by `publisher`.
+pub async fn notice_in_scope(
+    db: &dyn FieldStore,
+    id: Id,
+    grid_ids: &[Id],
+    publisher: Id,
+) -> StoreResult<Option<Notice>> {
+    query_one(
+        db,
+        NOTICE,
+        vec![Val::id(id), Val::Ids(grid_ids.to_vec()), Val::id(publisher)],
+        notice,
+    )
+    .await
 }
 
 /// Notices reaching the grids, and those `publisher` published, newest first.
