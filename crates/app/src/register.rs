@@ -15,7 +15,6 @@ use wangge_core::register::{
     Business, BusinessForm, BusinessInput, Dwelling, FieldError, Household, Resident, ResidentForm,
     ResidentInput, adult_born_on_or_before,
 };
-use wangge_core::{GeoPoint, Lang, Localized};
 use wangge_store::{
     AuditEntry, BuildingChange, BusinessQuery, BusinessRow, HouseholdQuery, HouseholdRow,
     NewBuilding, NewUnit, ResidentQuery, ResidentRow, ScopeFilter, StoreError,
@@ -63,26 +62,7 @@ pub struct ResidentView {
     pub is_minor: bool,
 }
 
-/// A new building as sent.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct BuildingForm {
-    pub number: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub address: String,
-    pub lon: f64,
-    pub lat: f64,
-    pub floors: i64,
-    pub building_use: String,
-    pub units: Vec<UnitForm>,
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct UnitForm {
-    pub floors: i64,
-    pub dwellings_per_floor: i64,
-}
+pub use wangge_core::org::{BuildingForm, UnitForm};
 
 /// Which sensitive field to reveal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -90,6 +70,45 @@ pub struct UnitForm {
 pub enum SensitiveField {
     IdNumber,
     Phone,
+}
+
+/// A checked building as the store takes it, with every dwelling.
+pub(crate) fn new_building(
+    community_id: Id,
+    grid_id: Id,
+    input: wangge_core::org::BuildingInput,
+) -> (NewBuilding, Vec<wangge_store::NewDoor>) {
+    let doors = input
+        .dwellings()
+        .into_iter()
+        .map(|(unit, floor, number, dwelling_use)| wangge_store::NewDoor {
+            unit,
+            floor,
+            number,
+            dwelling_use: dwelling_use.as_str().to_owned(),
+        })
+        .collect();
+    let building = NewBuilding {
+        community_id,
+        grid_id,
+        number: input.number,
+        name: input.name,
+        address: input.address,
+        location: input.location,
+        floors: input.floors,
+        building_use: input.building_use,
+        units: input
+            .units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| NewUnit {
+                number: i as i64 + 1,
+                floors: u.floors,
+                dwellings_per_floor: u.dwellings_per_floor,
+            })
+            .collect(),
+    };
+    (building, doors)
 }
 
 /// A store failure as the user should read it: a taken unique number is a
@@ -644,8 +663,9 @@ impl App {
         Ok(value)
     }
 
-    /// Registers a building (with its units) in a grid of the actor's scope;
-    /// its position must lie in that grid.
+    /// Registers a building with its units and every dwelling they hold
+    /// (doors numbered by floor) in a grid of the actor's scope; its
+    /// position must lie in that grid.
     pub async fn create_building(
         &self,
         actor: &Actor,
@@ -661,90 +681,15 @@ impl App {
             .grid(grid_id)
             .await?
             .ok_or(AppError::NotFound(Resource::Grid))?;
-        let mut errors = Vec::new();
-        let number = form.number.trim().to_owned();
-        if number.is_empty() || number.chars().count() > 10 {
-            errors.push(FieldError::new(
-                "number",
-                "a building number of 1 to 10 characters",
-                "请填写楼栋号（10 字以内）",
+        let input = form.check().map_err(AppError::InvalidFields)?;
+        let inside = matches!(self.locate(input.location, None).await?, crate::Located::Inside { grid } if grid.grid.id == grid_id);
+        if !inside {
+            return Err(AppError::invalid(
+                "location",
+                "this position is not in the grid",
+                "该位置不在此网格内",
             ));
         }
-        let use_ = BuildingUse::parse(&form.building_use);
-        if use_.is_none() {
-            errors.push(FieldError::new(
-                "building_use",
-                "residential, commercial, mixed or public",
-                "用途应为住宅、商业、商住或公共",
-            ));
-        }
-        if !(1..=200).contains(&form.floors) {
-            errors.push(FieldError::new(
-                "floors",
-                "1 to 200 floors",
-                "层数应为 1 至 200",
-            ));
-        }
-        if form.units.is_empty()
-            || form.units.iter().any(|u| {
-                !(1..=200).contains(&u.floors) || !(1..=20).contains(&u.dwellings_per_floor)
-            })
-        {
-            errors.push(FieldError::new(
-                "units",
-                "at least one unit, each with 1 to 200 floors and 1 to 20 dwellings per floor",
-                "至少一个单元，每单元 1 至 200 层、每层 1 至 20 户",
-            ));
-        }
-        let location = match GeoPoint::new(form.lon, form.lat) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                errors.push(FieldError::new(
-                    "location",
-                    e.to_string(),
-                    e.localized(Lang::Zh),
-                ));
-                None
-            }
-        };
-        if let Some(p) = location {
-            let inside = matches!(self.locate(p, None).await?, crate::Located::Inside { grid } if grid.grid.id == grid_id);
-            if !inside {
-                errors.push(FieldError::new(
-                    "location",
-                    "this position is not in the grid",
-                    "该位置不在此网格内",
-                ));
-            }
-        }
-        let (Some(building_use), Some(location), true) = (use_, location, errors.is_empty()) else {
-            return Err(AppError::InvalidFields(errors));
-        };
-        let name = if form.name.trim().is_empty() {
-            format!("{number}栋")
-        } else {
-            form.name.trim().to_owned()
-        };
-        let building = NewBuilding {
-            community_id: grid.grid.community_id,
-            grid_id,
-            number,
-            name,
-            address: form.address.trim().to_owned(),
-            location,
-            floors: form.floors,
-            building_use,
-            units: form
-                .units
-                .iter()
-                .enumerate()
-                .map(|(i, u)| NewUnit {
-                    number: i as i64 + 1,
-                    floors: u.floors,
-                    dwellings_per_floor: u.dwellings_per_floor,
-                })
-                .collect(),
-        };
         let audit = AuditEntry::new(
             self.now(),
             Some(actor.user_id),
@@ -752,8 +697,12 @@ impl App {
             "building",
         )
         .detail(json!({ "grid_id": grid_id }));
-        self.store
-            .insert_building(building, audit)
+        let ids = self
+            .store
+            .create_buildings(
+                vec![new_building(grid.grid.community_id, grid_id, input)],
+                audit,
+            )
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => AppError::InvalidFields(vec![FieldError::new(
@@ -762,7 +711,10 @@ impl App {
                     "本社区已有此楼栋号",
                 )]),
                 other => other.into(),
-            })
+            })?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| AppError::Internal("no building was created".into()))
     }
 
     pub async fn update_building(

@@ -199,6 +199,7 @@ impl App {
         };
         tell("读取", 0, 1);
         let (table, map) = read_sheet(bytes, RESIDENT_COLUMNS)?;
+        tell("校验", 0, table.rows.len().saturating_sub(1));
         let Some((headers, body)) = table.rows.split_first() else {
             return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
         };

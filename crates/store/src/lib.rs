@@ -37,7 +37,7 @@ pub use error::{StoreError, StoreResult};
 pub use model::{
     ApiKey, BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery,
     BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
-    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDwelling, NewJob,
+    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDoor, NewDwelling, NewJob,
     NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification, OrgNames,
     PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind,
     Secrets, SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt, WebhookAttemptRecord,
@@ -91,8 +91,14 @@ pub trait Store: field::FieldStore + Send + Sync + 'static {
 
     /// Inserts buildings with their units, atomically; returns their ids.
     async fn insert_buildings(&self, buildings: Vec<NewBuilding>) -> StoreResult<Vec<Id>>;
-    /// Inserts one building with its units, audited.
-    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id>;
+    /// Creates buildings with their units and dwellings (by unit number),
+    /// in one transaction with one audit record (naming the building when
+    /// there is one); returns their ids in order.
+    async fn create_buildings(
+        &self,
+        buildings: Vec<(NewBuilding, Vec<NewDoor>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<Vec<Id>>;
     /// Changes name, address, floors and use of a building in scope.
     async fn update_building(
         &self,

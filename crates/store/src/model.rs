@@ -71,6 +71,15 @@ pub struct NewUnit {
     pub dwellings_per_floor: i64,
 }
 
+/// A dwelling of a building being created, by its unit's number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDoor {
+    pub unit: i64,
+    pub floor: i64,
+    pub number: String,
+    pub dwelling_use: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewBuilding {
     pub community_id: Id,

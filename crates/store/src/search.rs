@@ -131,6 +131,10 @@ pub fn text_doc(kind: &'static str, grid_id: Id, title: &str, body: &str) -> Sea
     }
 }
 
+/// A new record's document (bulk writes; nothing to replace).
+pub(crate) const INSERT: &str = "INSERT INTO search_docs (kind, record_id, grid_id, born, title, detail, tokens) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
 pub(crate) const UPSERT: &str = "INSERT INTO search_docs (kind, record_id, grid_id, born, title, detail, tokens) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, record_id) DO UPDATE SET \
      grid_id = excluded.grid_id, born = excluded.born, title = excluded.title, \
@@ -155,6 +159,7 @@ const SEARCH_POSTGRES: &str = "SELECT d.kind, d.record_id, d.grid_id, d.title, d
 
 #[cfg(test)]
 pub(crate) const STATEMENTS: &[&str] = &[
+    INSERT,
     UPSERT,
     RETITLE,
     DELETE,

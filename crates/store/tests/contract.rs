@@ -720,6 +720,123 @@ mod sqlite_writer {
         assert_eq!(rows, [2]);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bulk_write_commits_alone_and_fails_whole() {
+        let (_db, s) = store().await;
+        let bulk = |fail: bool, from: i64| {
+            move |c: &Connection| {
+                for n in from..from + 1000 {
+                    c.execute("INSERT INTO t (n, v) VALUES (?1, 'bulk')", [n])?;
+                }
+                if fail {
+                    return Err(StoreError::Conflict("row 1000 is wrong".into()));
+                }
+                Ok(())
+            }
+        };
+        // Small commands queued on every side of two bulk writes.
+        let mut tasks = Vec::new();
+        for i in 0..300i64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                match i {
+                    100 => s.write_alone(bulk(true, 10_000)).await,
+                    200 => s.write_alone(bulk(false, 20_000)).await,
+                    _ => {
+                        s.write(move |c| {
+                            c.execute("INSERT INTO t (n, v) VALUES (?1, 'small')", [i])?;
+                            Ok(())
+                        })
+                        .await
+                    }
+                }
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap().is_ok());
+        }
+        assert!(!outcomes[100], "the failing bulk write is answered with its error");
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 299);
+        let (small, failed, kept): (i64, i64, i64) = s
+            .read(|c| {
+                let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+                Ok((
+                    count("SELECT COUNT(*) FROM t WHERE v = 'small'")?,
+                    count("SELECT COUNT(*) FROM t WHERE n BETWEEN 10000 AND 10999")?,
+                    count("SELECT COUNT(*) FROM t WHERE n BETWEEN 20000 AND 20999")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!((small, failed, kept), (298, 0, 1000));
+    }
+
+    /// The documents matching one token, by record id.
+    async fn found(s: &SqliteStore, token: &'static str) -> Vec<i64> {
+        s.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT d.record_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
+                 WHERE search_fts MATCH ?1 ORDER BY d.record_id",
+            )?;
+            let rows = stmt.query_map([token], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn search_documents_are_indexed_by_the_commit_that_writes_them() {
+        let (_db, s) = store().await;
+        let insert = "INSERT INTO search_docs (kind, record_id, grid_id, title, detail, tokens) \
+                      VALUES ('case', ?1, 1, '', '', ?2)";
+        s.write(move |c| {
+            c.execute(insert, rusqlite::params![1, "井盖 雨水"])?;
+            c.execute(insert, rusqlite::params![2, "路灯"])?;
+            c.execute(insert, rusqlite::params![3, "占道"])?;
+            // Changed and removed while still queued, in the same transaction.
+            c.execute("UPDATE search_docs SET tokens = '噪音' WHERE record_id = 2", [])?;
+            c.execute("DELETE FROM search_docs WHERE record_id = 3", [])?;
+            // Nothing is indexed before the commit.
+            let indexed: i64 = c.query_row("SELECT COUNT(*) FROM search_fts", [], |r| r.get(0))?;
+            assert_eq!(indexed, 0);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(found(&s, "井盖").await, [1]);
+        assert_eq!(found(&s, "zgrid1").await, [1, 2]);
+        assert!(found(&s, "路灯").await.is_empty());
+        assert_eq!(found(&s, "噪音").await, [2]);
+        assert!(found(&s, "占道").await.is_empty());
+        // Changing and removing documents already in the index.
+        s.write(|c| {
+            c.execute("UPDATE search_docs SET tokens = '路灯', grid_id = 2 WHERE record_id = 1", [])?;
+            c.execute("DELETE FROM search_docs WHERE record_id = 2", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert!(found(&s, "井盖").await.is_empty());
+        assert_eq!(found(&s, "路灯").await, [1]);
+        assert_eq!(found(&s, "zgrid2").await, [1]);
+        assert!(found(&s, "zgrid1").await.is_empty());
+        assert!(found(&s, "噪音").await.is_empty());
+        // The queue is empty and the index consistent.
+        let queued: i64 = s
+            .write(|c| {
+                c.execute(
+                    "INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 0)",
+                    [],
+                )?;
+                Ok(c.query_row("SELECT COUNT(*) FROM search_queue", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(queued, 0);
+    }
+
     #[tokio::test]
     async fn reopening_keeps_data_and_schema() {
         let db = wangge_testkit::sqlite().await;

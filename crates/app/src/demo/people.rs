@@ -409,7 +409,7 @@ impl App {
                         new_dwellings.push(NewDwelling {
                             unit_id: u.id,
                             floor,
-                            number: format!("{floor}{n:02}"),
+                            number: wangge_core::org::door_number(floor, n),
                             dwelling_use: dwelling_use.into(),
                             area_m2: Some(60.0 + d.below(80) as f64),
                         });

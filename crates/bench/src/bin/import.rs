@@ -21,6 +21,10 @@ use wangge_core::policy::Role;
 use wangge_store::sqlite::SqliteStore;
 use wangge_store::{NewBuilding, NewDwelling, NewUnit, ScopeKind, Store};
 
+/// The allocator the `wangge` binary runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
 ];
@@ -167,8 +171,9 @@ fn csv(rows: usize, doors: &[String]) -> String {
 }
 
 /// The same rows inserted raw: households and residents already encrypted,
-/// with their search documents (tokens made beforehand), batched in one
-/// transaction: the database's share of the import.
+/// with their search documents (tokens made beforehand) indexed as the
+/// store's writer indexes them, batched in one transaction: the database's
+/// share of the import.
 async fn raw(
     app: &App,
     store: &SqliteStore,
@@ -245,6 +250,8 @@ async fn raw(
             docs.execute(params![rid, grid, name, tokens]).expect("doc");
         }
     }
+    tx.execute_batch(wangge_store::sqlite::SEARCH_FLUSH)
+        .expect("index");
     tx.commit().expect("commit");
     prepared.len() as f64 / t.elapsed().as_secs_f64()
 }
@@ -263,11 +270,32 @@ async fn main() {
         let (app, store, actor, doors) = register(rows, &format!("i{rows}")).await;
         let file = csv(rows, &doors);
         let t = Instant::now();
+        // When each phase began, from the import's own progress reports.
+        let phases: std::sync::Mutex<Vec<(String, f64)>> = Default::default();
+        let progress = |phase: &str, _: usize, _: usize| {
+            if let Ok(mut p) = phases.lock() {
+                if p.last().is_none_or(|(last, _)| last != phase) {
+                    p.push((phase.to_owned(), t.elapsed().as_secs_f64()));
+                }
+            }
+        };
         let report = app
-            .import_residents(&actor, file.as_bytes(), ImportMode::AllOrNothing, None)
+            .import_residents(
+                &actor,
+                file.as_bytes(),
+                ImportMode::AllOrNothing,
+                Some(&progress),
+            )
             .await
             .expect("import");
         let secs = t.elapsed().as_secs_f64();
+        let phases = phases.into_inner().unwrap_or_default();
+        let split: Vec<String> = phases
+            .iter()
+            .zip(phases.iter().skip(1).map(|(_, at)| *at).chain([secs]))
+            .map(|((name, from), to)| format!("{name} {:.2}s", to - from))
+            .collect();
+        println!("          phases: {}", split.join(", "));
         assert!(
             report.errors.is_empty(),
             "{:?}",

@@ -24,6 +24,10 @@ use wangge_store::postgres::PgStore;
 use wangge_store::search::{self, SearchDoc};
 use wangge_store::sqlite::SqliteStore;
 
+/// The allocator the `wangge` binary runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
@@ -224,6 +228,8 @@ async fn load_sqlite(n: u64) -> (Arc<SqliteStore>, std::path::PathBuf, f64) {
                     .expect("insert");
             }
         }
+        tx.execute_batch(wangge_store::sqlite::SEARCH_FLUSH)
+            .expect("index");
         tx.commit().expect("commit");
         from = to;
         print!(".");

@@ -18,7 +18,7 @@ use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, OrgNames,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser, OrgNames,
     ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::model::{
@@ -430,8 +430,12 @@ impl Store for PgStore {
         register::update_household(&self.pool, scope, id, address, audit).await
     }
 
-    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id> {
-        register::insert_building(&self.pool, building, audit).await
+    async fn create_buildings(
+        &self,
+        buildings: Vec<(NewBuilding, Vec<NewDoor>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<Vec<Id>> {
+        register::create_buildings(&self.pool, buildings, audit).await
     }
 
     async fn update_building(

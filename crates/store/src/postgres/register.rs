@@ -787,16 +787,47 @@ pub async fn insert_building_row(
     Ok(id)
 }
 
-pub async fn insert_building(
+pub async fn create_buildings(
     pool: &PgPool,
-    b: crate::model::NewBuilding,
+    buildings: Vec<(crate::model::NewBuilding, Vec<crate::model::NewDoor>)>,
     e: AuditEntry,
-) -> StoreResult<Id> {
+) -> StoreResult<Vec<Id>> {
     let mut tx = pool.begin().await?;
-    let id = insert_building_row(&mut tx, &b).await?;
-    append_audit(&mut tx, &e.record(id)).await?;
+    let mut ids = Vec::with_capacity(buildings.len());
+    for (b, doors) in &buildings {
+        let id = insert_building_row(&mut tx, b).await?;
+        let units: Vec<(Id, i64)> = sqlx::query_as("SELECT id, number FROM units WHERE building_id = $1")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        // Every dwelling of the building in one statement.
+        let mut unit_ids = Vec::with_capacity(doors.len());
+        for d in doors {
+            let unit = units
+                .iter()
+                .find(|(_, n)| *n == d.unit)
+                .ok_or_else(|| StoreError::NotFound(format!("unit {} of building {id}", d.unit)))?;
+            unit_ids.push(unit.0);
+        }
+        sqlx::query(
+            "INSERT INTO dwellings (unit_id, floor, number, dwelling_use) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[])",
+        )
+        .bind(&unit_ids)
+        .bind(doors.iter().map(|d| d.floor).collect::<Vec<_>>())
+        .bind(doors.iter().map(|d| d.number.clone()).collect::<Vec<_>>())
+        .bind(doors.iter().map(|d| d.dwelling_use.clone()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        ids.push(id);
+    }
+    let e = match ids.as_slice() {
+        [one] => e.record(*one),
+        _ => e,
+    };
+    append_audit(&mut tx, &e).await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(ids)
 }
 
 pub async fn update_building(

@@ -20,7 +20,7 @@ use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDwelling, NewSession, NewUser, ResidentQuery,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser, ResidentQuery,
     ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::model::{
@@ -48,7 +48,16 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_open311_updates.sql"),
     include_str!("../../migrations/sqlite/0009_field_work.sql"),
     include_str!("../../migrations/sqlite/0010_search.sql"),
+    include_str!("../../migrations/sqlite/0011_search_queue.sql"),
 ];
+
+/// Run by the writer just before every commit: indexes the search
+/// documents the transaction queued, in one statement (FTS5 writes a new
+/// index segment per statement; see migration 0011).
+pub const SEARCH_FLUSH: &str = "INSERT INTO search_fts (rowid, tokens) \
+     SELECT d.id, d.tokens || ' zgrid' || coalesce(d.grid_id, 0) \
+     FROM search_queue q JOIN search_docs d ON d.id = q.doc_id; \
+     DELETE FROM search_queue;";
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
@@ -158,7 +167,7 @@ impl SqliteStore {
         .map_err(|e| StoreError::Config(format!("cannot open SQLite: {e}")))??;
         Ok(Self {
             path,
-            writer: Writer::spawn(writer_conn, max_batch)?,
+            writer: Writer::spawn(writer_conn, max_batch, SEARCH_FLUSH)?,
             readers: Readers::spawn(reader_conns)?,
         })
     }
@@ -175,6 +184,16 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// Runs a bulk command in a transaction of its own, without a
+    /// savepoint (see [`worker`]).
+    pub async fn write_alone<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.write_alone(f).await
     }
 
     pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -533,7 +552,7 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<usize> {
         let docs = search::household_docs(&households);
-        self.write(move |c| register::insert_households_bulk(c, &households, &docs, &audit))
+        self.write_alone(move |c| register::insert_households_bulk(c, &households, &docs, &audit))
             .await
     }
 
@@ -543,7 +562,7 @@ impl Store for SqliteStore {
         audit: AuditEntry,
     ) -> StoreResult<usize> {
         let docs: Vec<_> = businesses.iter().map(search::business_doc).collect();
-        self.write(move |c| register::insert_businesses_bulk(c, &businesses, &docs, &audit))
+        self.write_alone(move |c| register::insert_businesses_bulk(c, &businesses, &docs, &audit))
             .await
     }
 
@@ -560,8 +579,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn insert_building(&self, building: NewBuilding, audit: AuditEntry) -> StoreResult<Id> {
-        self.write(move |c| register::insert_building(c, &building, &audit))
+    async fn create_buildings(
+        &self,
+        buildings: Vec<(NewBuilding, Vec<NewDoor>)>,
+        audit: AuditEntry,
+    ) -> StoreResult<Vec<Id>> {
+        self.write_alone(move |c| register::create_buildings(c, &buildings, &audit))
             .await
     }
 

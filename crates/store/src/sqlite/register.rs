@@ -3,7 +3,7 @@
 //! the group-commit writer.
 
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
-use wangge_core::org::{Building, Id};
+use wangge_core::org::{Building, Id, Unit};
 use wangge_core::register::{Business, Dwelling, Household, Resident};
 use wangge_core::time;
 
@@ -601,21 +601,32 @@ pub fn insert_households_bulk(
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
     let mut count = 0;
+    let mut household = conn.prepare_cached(sql::INSERT_HOUSEHOLD)?;
+    let mut resident = conn.prepare_cached(sql::INSERT_RESIDENT)?;
+    let mut doc_insert = conn.prepare_cached(search::INSERT)?;
+    let mut put = |doc: &SearchDoc, record_id: Id| {
+        doc_insert.execute(params![
+            doc.kind,
+            record_id,
+            doc.grid_id,
+            doc.born,
+            doc.title,
+            doc.detail,
+            doc.tokens
+        ])
+    };
     for ((h, members), (h_doc, r_docs)) in households.iter().zip(docs) {
-        let id: Id = conn
-            .prepare_cached(sql::INSERT_HOUSEHOLD)?
-            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
+        let id: Id =
+            household.query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
                 r.get(0)
             })?;
-        put_doc(conn, h_doc, id)?;
+        put(h_doc, id)?;
         for (r, doc) in members.iter().zip(r_docs) {
             let mut values = resident_values(r);
             values[0] = &id;
             values.push(&at);
-            let resident: Id = conn
-                .prepare_cached(sql::INSERT_RESIDENT)?
-                .query_row(values.as_slice(), |row| row.get::<_, Id>(0))?;
-            put_doc(conn, doc, resident)?;
+            let rid: Id = resident.query_row(values.as_slice(), |row| row.get::<_, Id>(0))?;
+            put(doc, rid)?;
             count += 1;
         }
     }
@@ -692,14 +703,31 @@ pub fn insert_building_row(conn: &Connection, b: &crate::model::NewBuilding) -> 
     Ok(id)
 }
 
-pub fn insert_building(
+pub fn create_buildings(
     conn: &Connection,
-    b: &crate::model::NewBuilding,
+    buildings: &[(crate::model::NewBuilding, Vec<crate::model::NewDoor>)],
     e: &AuditEntry,
-) -> StoreResult<Id> {
-    let id = insert_building_row(conn, b)?;
-    append_audit(conn, &e.clone().record(id))?;
-    Ok(id)
+) -> StoreResult<Vec<Id>> {
+    let mut ids = Vec::with_capacity(buildings.len());
+    let mut dwelling = conn.prepare_cached(sql::INSERT_DWELLING)?;
+    for (b, doors) in buildings {
+        let id = insert_building_row(conn, b)?;
+        let units: Vec<Unit> = all(conn, sql::UNITS_OF_BUILDING, [id], |r| rows::unit(r))?;
+        for d in doors {
+            let unit = units
+                .iter()
+                .find(|u| u.number == d.unit)
+                .ok_or_else(|| StoreError::NotFound(format!("unit {} of building {id}", d.unit)))?;
+            dwelling.execute(params![unit.id, d.floor, d.number, d.dwelling_use, None::<f64>])?;
+        }
+        ids.push(id);
+    }
+    let e = match ids.as_slice() {
+        [one] => e.clone().record(*one),
+        _ => e.clone(),
+    };
+    append_audit(conn, &e)?;
+    Ok(ids)
 }
 
 pub fn update_building(
