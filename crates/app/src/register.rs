@@ -81,12 +81,14 @@ pub(crate) fn new_building(
     let doors = input
         .dwellings()
         .into_iter()
-        .map(|(unit, floor, number, dwelling_use)| wangge_store::NewDoor {
-            unit,
-            floor,
-            number,
-            dwelling_use: dwelling_use.as_str().to_owned(),
-        })
+        .map(
+            |(unit, floor, number, dwelling_use)| wangge_store::NewDoor {
+                unit,
+                floor,
+                number,
+                dwelling_use: dwelling_use.as_str().to_owned(),
+            },
+        )
         .collect();
     let building = NewBuilding {
         community_id,

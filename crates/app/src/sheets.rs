@@ -21,7 +21,7 @@ use serde_json::json;
 use wangge_core::org::Id;
 use wangge_core::policy::{Action, Actor};
 use wangge_core::register::{PoliticalStatus, Relation, ResidenceType, Tag};
-use wangge_core::sheet::{self, BUSINESS_COLUMNS, RESIDENT_COLUMNS};
+use wangge_core::sheet::{self, BUILDING_COLUMNS, BUSINESS_COLUMNS, RESIDENT_COLUMNS};
 use wangge_core::{Lang, Localized};
 use wangge_sheets::{Limits, Table};
 use wangge_store::sheet::{self as store, PlaceKey};
@@ -60,6 +60,52 @@ impl ImportMode {
             ImportMode::DryRun => false,
             ImportMode::AllOrNothing => all_right,
             ImportMode::ValidOnly => true,
+        }
+    }
+}
+
+/// The sheets the register imports, each with its template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetKind {
+    Residents,
+    Businesses,
+    Buildings,
+}
+
+impl SheetKind {
+    pub const ALL: [SheetKind; 3] = [
+        SheetKind::Residents,
+        SheetKind::Businesses,
+        SheetKind::Buildings,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SheetKind::Residents => "residents",
+            SheetKind::Businesses => "businesses",
+            SheetKind::Buildings => "buildings",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The sheet's Chinese name, as file names and pages show it.
+    pub fn title(self) -> &'static str {
+        match self {
+            SheetKind::Residents => "人口信息",
+            SheetKind::Businesses => "商户信息",
+            SheetKind::Buildings => "楼栋信息",
+        }
+    }
+
+    fn columns(self) -> &'static [sheet::Column] {
+        match self {
+            SheetKind::Residents => RESIDENT_COLUMNS,
+            SheetKind::Businesses => BUSINESS_COLUMNS,
+            SheetKind::Buildings => BUILDING_COLUMNS,
         }
     }
 }
@@ -175,9 +221,25 @@ struct Checked {
 }
 
 impl App {
-    /// The import template: headers, the field-notes row and one example.
-    pub fn resident_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
-        template(RESIDENT_COLUMNS, "人口信息", xlsx)
+    /// A sheet's import template: its headers and the field-notes row.
+    pub fn sheet_template(&self, kind: SheetKind, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        template(kind.columns(), kind.title(), xlsx)
+    }
+
+    /// Imports a sheet of `kind` as `mode` says.
+    pub async fn import_sheet(
+        &self,
+        actor: &Actor,
+        kind: SheetKind,
+        bytes: &[u8],
+        mode: ImportMode,
+        progress: Option<Progress<'_>>,
+    ) -> Result<ImportReport, AppError> {
+        match kind {
+            SheetKind::Residents => self.import_residents(actor, bytes, mode, progress).await,
+            SheetKind::Businesses => self.import_businesses(actor, bytes, mode).await,
+            SheetKind::Buildings => self.import_buildings(actor, bytes, mode).await,
+        }
     }
 
     /// Imports residents from a CSV or XLSX file into the actor's grids.
@@ -544,9 +606,121 @@ impl App {
         }
     }
 
-    /// The businesses import template.
-    pub fn business_template(&self, xlsx: bool) -> Result<Vec<u8>, AppError> {
-        template(BUSINESS_COLUMNS, "商户信息", xlsx)
+    /// Imports buildings (楼栋) from a CSV or XLSX file: each row's
+    /// position must lie in one of the actor's grids (which the building
+    /// joins; a 网格 cell, when filled, must name that grid), its number
+    /// must be new in the community (and in the file); its units get every
+    /// dwelling, doors numbered by floor. Every row checked first, then as
+    /// `mode` says, in one transaction.
+    pub async fn import_buildings(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        mode: ImportMode,
+    ) -> Result<ImportReport, AppError> {
+        let scope = self.scope_for(actor, Action::Create).await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let (table, map) = read_sheet(bytes, BUILDING_COLUMNS)?;
+        let Some((headers, body)) = table.rows.split_first() else {
+            return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
+        };
+        let column = |f: &str| {
+            BUILDING_COLUMNS
+                .iter()
+                .find(|c| c.field == f)
+                .map(|c| c.header.to_owned())
+                .unwrap_or_else(|| f.to_owned())
+        };
+        let mut taken: HashMap<(Id, String), usize> = self
+            .store()
+            .all_buildings()
+            .await?
+            .into_iter()
+            .map(|b| ((b.community_id, b.number), 0))
+            .collect();
+        let mut report = ImportReport::default();
+        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut buildings = Vec::new();
+        for (i, row) in body.iter().enumerate() {
+            if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
+                continue;
+            }
+            let line = i + 2;
+            report.rows += 1;
+            let mut errs: Vec<(String, String)> = Vec::new();
+            let input = match sheet::building_form(&map, row).check() {
+                Ok(input) => Some(input),
+                Err(fields) => {
+                    for f in fields {
+                        let field = if f.field == "location" {
+                            "lon"
+                        } else {
+                            f.field
+                        };
+                        errs.push((column(field), f.message(Lang::Zh).to_owned()));
+                    }
+                    None
+                }
+            };
+            let mut placed = None;
+            if let Some(input) = &input {
+                match self.locate(input.location, None).await? {
+                    crate::Located::Inside { grid } if scope.grid_ids.contains(&grid.grid.id) => {
+                        let named = map.get(BUILDING_COLUMNS, row, "grid").trim();
+                        if !named.is_empty()
+                            && named != grid.grid.name
+                            && named != grid.grid.code.as_str()
+                        {
+                            errs.push((
+                                column("grid"),
+                                format!("坐标位于{}，与所填网格不一致", grid.grid.name),
+                            ));
+                        }
+                        let key = (grid.grid.community_id, input.number.clone());
+                        match taken.get(&key) {
+                            Some(0) => errs
+                                .push((column("number"), format!("本社区已有{}栋", input.number))),
+                            Some(first) => {
+                                errs.push((column("number"), format!("与第 {first} 行重复")))
+                            }
+                            None => {
+                                taken.insert(key, line);
+                            }
+                        }
+                        placed = Some((grid.grid.community_id, grid.grid.id));
+                    }
+                    _ => errs.push((column("lon"), "该位置不在您负责的网格内".to_owned())),
+                }
+            }
+            match (input, placed) {
+                (Some(input), Some((community, grid))) if errs.is_empty() => {
+                    buildings.push(crate::register::new_building(community, grid, input));
+                }
+                _ => {
+                    for (column, message) in errs {
+                        bad_lines
+                            .entry(line)
+                            .or_default()
+                            .push(format!("{column}：{message}"));
+                        report.errors.push(RowError {
+                            row: line,
+                            column,
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        report.valid = buildings.len();
+        report.rejected = rejected_rows(headers, body, &bad_lines);
+        if mode.writes(report.errors.is_empty()) && !buildings.is_empty() {
+            let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "building")
+                .detail(json!({ "rows": report.rows, "imported": report.valid, "mode": format!("{mode:?}") }));
+            report.imported = self.store().create_buildings(buildings, audit).await?.len();
+        }
+        Ok(report)
     }
 
     /// Imports businesses (商户) from a CSV or XLSX file into the buildings
@@ -782,21 +956,7 @@ impl App {
 
     /// The cases the actor sees (as on the case list), as a sheet; audited.
     pub async fn export_cases(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
-        let mut rows = vec![
-            [
-                "编号",
-                "类别",
-                "状态",
-                "网格",
-                "地址",
-                "描述",
-                "处置部门",
-                "上报时间",
-            ]
-            .iter()
-            .map(|h| (*h).to_owned())
-            .collect::<Vec<_>>(),
-        ];
+        let mut rows = Vec::new();
         let mut offset = 0;
         loop {
             let page = self
@@ -807,8 +967,8 @@ impl App {
                 )
                 .await?;
             let n = page.len() as i64;
-            for c in page {
-                let cells = [
+            rows.extend(page.into_iter().map(|c| {
+                vec![
                     c.public_code,
                     c.category_name,
                     c.state_label,
@@ -816,28 +976,263 @@ impl App {
                     c.address,
                     c.description,
                     c.department.unwrap_or_default(),
-                    wangge_core::calendar::CHINA
-                        .to_datetime(c.reported_at)
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string(),
-                ];
-                rows.push(cells.iter().map(|x| sheet::neutralize(x)).collect());
-            }
+                    sheet_time(c.reported_at),
+                ]
+            }));
             offset += n;
             if n < 200 || offset >= 20_000 {
                 break;
             }
         }
+        self.sheet_out(
+            actor,
+            ("cases.export", "case"),
+            "事件",
+            &[
+                "编号",
+                "类别",
+                "状态",
+                "网格",
+                "地址",
+                "描述",
+                "处置部门",
+                "上报时间",
+            ],
+            rows,
+            xlsx,
+        )
+        .await
+    }
+}
+
+/// A time as sheets show it, in China time.
+fn sheet_time(t: jiff::Timestamp) -> String {
+    wangge_core::calendar::CHINA
+        .to_datetime(t)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+impl App {
+    /// Rows under `headers` as one sheet, every cell neutralised; the
+    /// export audited as `action` on `record` with its count.
+    async fn sheet_out(
+        &self,
+        actor: &Actor,
+        (action, record): (&str, &str),
+        title: &str,
+        headers: &[&str],
+        rows: Vec<Vec<String>>,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
+        let count = rows.len();
+        let mut out = Vec::with_capacity(count + 1);
+        out.push(headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+        out.extend(
+            rows.into_iter()
+                .map(|r| r.iter().map(|c| sheet::neutralize(c)).collect()),
+        );
         self.store()
             .append_audit(
-                AuditEntry::new(self.now(), Some(actor.user_id), "cases.export", "case")
-                    .detail(json!({ "rows": rows.len() - 1 })),
+                AuditEntry::new(self.now(), Some(actor.user_id), action, record)
+                    .detail(json!({ "rows": count, "format": if xlsx { "xlsx" } else { "csv" } })),
             )
             .await?;
         if xlsx {
-            wangge_sheets::write_xlsx("事件", &rows).map_err(|e| AppError::Internal(e.to_string()))
+            wangge_sheets::write_xlsx(title, &out).map_err(|e| AppError::Internal(e.to_string()))
         } else {
-            Ok(wangge_sheets::write_csv(&rows))
+            Ok(wangge_sheets::write_csv(&out))
         }
+    }
+
+    /// Names of the grids, by id.
+    async fn grid_names(&self) -> Result<HashMap<Id, String>, AppError> {
+        Ok(self
+            .store()
+            .list_grids(None)
+            .await?
+            .into_iter()
+            .map(|g| (g.grid.id, g.grid.name))
+            .collect())
+    }
+
+    /// The households the actor may read: address, grid, head, members.
+    pub async fn export_households(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let scope = self.scope_for(actor, Action::Read).await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let grids = self.grid_names().await?;
+        let mut rows = Vec::new();
+        let page = 5_000;
+        loop {
+            let list = self
+                .store()
+                .households(
+                    &scope,
+                    wangge_store::HouseholdQuery {
+                        grid_id: None,
+                        unit_id: None,
+                        limit: page,
+                        offset: rows.len() as i64,
+                    },
+                )
+                .await?;
+            let n = list.len() as i64;
+            rows.extend(list.into_iter().map(|h| {
+                vec![
+                    h.address,
+                    grids.get(&h.grid_id).cloned().unwrap_or_default(),
+                    h.head_name.unwrap_or_default(),
+                    h.member_count.to_string(),
+                ]
+            }));
+            if n < page {
+                break;
+            }
+        }
+        self.sheet_out(
+            actor,
+            ("register.export", "household"),
+            "住户信息",
+            &["地址", "网格", "户主", "人数"],
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
+    /// The buildings of the actor's grids, in the columns of the buildings
+    /// template (so that the sheet imports into another system as it is).
+    pub async fn export_buildings(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let scope = self.scope_for(actor, Action::Read).await?;
+        if scope.grid_ids.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        let grids = self.grid_names().await?;
+        let mut rows = Vec::new();
+        for grid in &scope.grid_ids {
+            for b in self.store().buildings_in_scope(&scope, *grid).await? {
+                let units = self.store().units_of_building(b.id).await?;
+                let per_floor = units.first().map_or(0, |u| u.dwellings_per_floor);
+                rows.push(vec![
+                    b.number,
+                    b.name,
+                    b.address,
+                    format!("{:.6}", b.location.lon),
+                    format!("{:.6}", b.location.lat),
+                    b.floors.to_string(),
+                    b.building_use.label(Lang::Zh).to_owned(),
+                    units.len().to_string(),
+                    per_floor.to_string(),
+                    grids.get(&b.grid_id).cloned().unwrap_or_default(),
+                ]);
+            }
+        }
+        let headers: Vec<&str> = BUILDING_COLUMNS.iter().map(|c| c.header).collect();
+        self.sheet_out(
+            actor,
+            ("register.export", "building"),
+            "楼栋信息",
+            &headers,
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
+    /// The visits of the actor's grids over a period.
+    pub async fn export_visits(
+        &self,
+        actor: &Actor,
+        period: &crate::field::Period,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
+        let grids = self.grid_names().await?;
+        let rows = self
+            .visits(actor, None, period)
+            .await?
+            .into_iter()
+            .map(|v| {
+                vec![
+                    sheet_time(v.visited_at),
+                    v.address,
+                    grids.get(&v.grid_id).cloned().unwrap_or_default(),
+                    v.worker_name,
+                    v.resident_name.unwrap_or_default(),
+                    v.mode.label(Lang::Zh).to_owned(),
+                    v.visitors,
+                    v.situation,
+                    v.needs
+                        .iter()
+                        .map(|n| format!("{}：{}", n.kind.label(Lang::Zh), n.detail))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                    if v.on_time { "是" } else { "否" }.to_owned(),
+                ]
+            })
+            .collect();
+        self.sheet_out(
+            actor,
+            ("visits.export", "visit"),
+            "走访记录",
+            &[
+                "走访时间",
+                "地址",
+                "网格",
+                "网格员",
+                "走访对象",
+                "方式",
+                "同行人员",
+                "情况",
+                "需求",
+                "按时",
+            ],
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
+    /// The referrals (帮扶转介) of the actor's grids.
+    pub async fn export_referrals(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let grids = self.grid_names().await?;
+        let rows = self
+            .referrals(actor, None, None)
+            .await?
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.address,
+                    grids.get(&r.grid_id).cloned().unwrap_or_default(),
+                    r.resident_name.unwrap_or_default(),
+                    r.need_kind.label(Lang::Zh).to_owned(),
+                    r.programme.label(Lang::Zh).to_owned(),
+                    r.detail,
+                    r.status.label(Lang::Zh).to_owned(),
+                    r.created_by_name,
+                    sheet_time(r.created_at),
+                ]
+            })
+            .collect();
+        self.sheet_out(
+            actor,
+            ("referrals.export", "referral"),
+            "帮扶转介",
+            &[
+                "地址",
+                "网格",
+                "对象",
+                "需求类别",
+                "帮扶项目",
+                "说明",
+                "状态",
+                "登记人",
+                "登记时间",
+            ],
+            rows,
+            xlsx,
+        )
+        .await
     }
 }

@@ -202,11 +202,7 @@ impl BuildingForm {
     pub fn check(&self) -> Result<BuildingInput, Vec<crate::register::FieldError>> {
         use crate::register::FieldError;
         let mut errors = Vec::new();
-        let number = self
-            .number
-            .trim()
-            .trim_end_matches(['栋', '号'])
-            .to_owned();
+        let number = self.number.trim().trim_end_matches(['栋', '号']).to_owned();
         if number.is_empty() || number.chars().count() > 10 {
             errors.push(FieldError::new(
                 "number",

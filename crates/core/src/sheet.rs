@@ -109,6 +109,83 @@ pub const BUSINESS_COLUMNS: &[Column] = &[
     col("房号", "door", false, "注：可空；填写时须与单元一起"),
 ];
 
+/// The buildings sheet (楼栋信息表): where each building stands and how
+/// its units are laid out; its dwellings are numbered from that.
+pub const BUILDING_COLUMNS: &[Column] = &[
+    col("楼栋号", "number", true, "注：必填，社区内不重复，如 13"),
+    col("名称", "name", false, "注：空则为“13栋”"),
+    col("地址", "address", false, "注：如 和平路 88 号"),
+    col("经度", "lon", true, "注：必填，如 117.2272（定所在网格）"),
+    col("纬度", "lat", true, "注：必填，如 31.8206"),
+    col("层数", "floors", true, "注：必填，1 至 200"),
+    col(
+        "用途",
+        "building_use",
+        false,
+        "注：住宅 / 商业 / 商住 / 公共，空则为住宅",
+    ),
+    col("单元数", "units", true, "注：必填，1 至 50"),
+    col(
+        "每层户数",
+        "dwellings_per_floor",
+        true,
+        "注：必填，1 至 20；房号按层编排，如 1203",
+    ),
+    col(
+        "网格",
+        "grid",
+        false,
+        "注：可空；填写时须与坐标所在网格一致",
+    ),
+];
+
+/// A building form from a sheet row: every unit has the building's floors
+/// and the row's dwellings per floor. Numbers that do not read as numbers
+/// become values the check refuses, with its message.
+pub fn building_form(map: &HeaderMap, row: &[String]) -> crate::org::BuildingForm {
+    use crate::org::{BuildingUse, UnitForm};
+    let get = |f: &str| map.get(BUILDING_COLUMNS, row, f).trim();
+    let int = |f: &str| {
+        get(f)
+            .trim_end_matches(['层', '个', '户'])
+            .parse::<i64>()
+            .unwrap_or(0)
+    };
+    let real = |f: &str| get(f).parse::<f64>().unwrap_or(f64::NAN);
+    let use_ = get("building_use");
+    let floors = int("floors");
+    let dwellings_per_floor = int("dwellings_per_floor");
+    let units = usize::try_from(int("units")).unwrap_or(0);
+    crate::org::BuildingForm {
+        number: get("number").to_owned(),
+        name: get("name").to_owned(),
+        address: get("address").to_owned(),
+        lon: real("lon"),
+        lat: real("lat"),
+        floors,
+        building_use: if use_.is_empty() {
+            BuildingUse::Residential.as_str().to_owned()
+        } else {
+            choice(
+                use_,
+                &BuildingUse::ALL,
+                BuildingUse::as_str,
+                BuildingUse::label,
+            )
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|| use_.to_owned())
+        },
+        // A wrong building floor count is reported once, on its own column.
+        units: vec![
+            UnitForm {
+                floors: floors.clamp(1, 200),
+                dwellings_per_floor,
+            };
+            units.min(crate::org::MAX_UNITS + 1)
+        ],
+    }
+}
+
 /// A date as people type it: 2026-10-08, 2026/10/08, 2026.10.08, or an
 /// XLSX date with a time of day.
 pub fn date_text(value: &str) -> String {
@@ -428,6 +505,44 @@ mod tests {
         assert!(tags("土豪").is_err());
         assert!(is_notes_row(&row(&["注：必填", "", "注：可空"])));
         assert!(!is_notes_row(&row(&["李明芳", "注：x"])));
+    }
+
+    #[test]
+    fn building_rows_become_checked_buildings_with_numbered_doors() {
+        let headers = row(&[
+            "楼栋号",
+            "经度",
+            "纬度",
+            "层数",
+            "用途",
+            "单元数",
+            "每层户数",
+        ]);
+        let map = map_headers(BUILDING_COLUMNS, &headers).unwrap();
+        let b = building_form(
+            &map,
+            &row(&["13栋", "117.2272", "31.8206", "12层", "商住", "2", "3"]),
+        )
+        .check()
+        .unwrap();
+        assert_eq!((b.number.as_str(), b.name.as_str()), ("13", "13栋"));
+        assert_eq!(b.building_use, crate::org::BuildingUse::Mixed);
+        let doors = b.dwellings();
+        assert_eq!(doors.len(), 2 * 12 * 3);
+        assert_eq!(doors[0].2, "101");
+        assert_eq!(doors[0].3, crate::register::DwellingUse::Commercial);
+        let top = doors.last().unwrap();
+        assert_eq!((top.0, top.1, top.2.as_str()), (2, 12, "1203"));
+        assert_eq!(top.3, crate::register::DwellingUse::Own);
+        // Every wrong value named by its field.
+        let errors = building_form(&map, &row(&["", "东经", "31.8", "0", "仓库", "99", "30"]))
+            .check()
+            .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["number", "building_use", "floors", "units", "location"]
+        );
     }
 
     #[test]

@@ -37,10 +37,11 @@ pub use error::{StoreError, StoreResult};
 pub use model::{
     ApiKey, BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery,
     BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
-    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDoor, NewDwelling, NewJob,
-    NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification, OrgNames,
-    PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery, ResidentRow, ScopeFilter, ScopeKind,
-    Secrets, SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt, WebhookAttemptRecord,
+    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDoor, NewDwelling,
+    NewJob, NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification,
+    OrgNames, PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery, ResidentRow, ScopeFilter,
+    ScopeKind, Secrets, SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt,
+    WebhookAttemptRecord,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

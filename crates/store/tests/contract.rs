@@ -756,7 +756,10 @@ mod sqlite_writer {
         for t in tasks {
             outcomes.push(t.await.unwrap().is_ok());
         }
-        assert!(!outcomes[100], "the failing bulk write is answered with its error");
+        assert!(
+            !outcomes[100],
+            "the failing bulk write is answered with its error"
+        );
         assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 299);
         let (small, failed, kept): (i64, i64, i64) = s
             .read(|c| {
@@ -796,7 +799,10 @@ mod sqlite_writer {
             c.execute(insert, rusqlite::params![2, "路灯"])?;
             c.execute(insert, rusqlite::params![3, "占道"])?;
             // Changed and removed while still queued, in the same transaction.
-            c.execute("UPDATE search_docs SET tokens = '噪音' WHERE record_id = 2", [])?;
+            c.execute(
+                "UPDATE search_docs SET tokens = '噪音' WHERE record_id = 2",
+                [],
+            )?;
             c.execute("DELETE FROM search_docs WHERE record_id = 3", [])?;
             // Nothing is indexed before the commit.
             let indexed: i64 = c.query_row("SELECT COUNT(*) FROM search_fts", [], |r| r.get(0))?;
@@ -812,7 +818,10 @@ mod sqlite_writer {
         assert!(found(&s, "占道").await.is_empty());
         // Changing and removing documents already in the index.
         s.write(|c| {
-            c.execute("UPDATE search_docs SET tokens = '路灯', grid_id = 2 WHERE record_id = 1", [])?;
+            c.execute(
+                "UPDATE search_docs SET tokens = '路灯', grid_id = 2 WHERE record_id = 1",
+                [],
+            )?;
             c.execute("DELETE FROM search_docs WHERE record_id = 2", [])?;
             Ok(())
         })

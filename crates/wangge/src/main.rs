@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
-use wangge_app::sheets::ImportMode;
+use wangge_app::sheets::{ImportMode, SheetKind};
 use wangge_app::{App, AppError, AuthConfig, ImportOptions, SystemClock, UserSpec, Vault};
 use wangge_core::policy::Role;
 use wangge_core::{Lang, Localized};
@@ -121,22 +121,35 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportCommand {
-    /// Residents (人口信息): every row is checked before anything is written.
-    Residents {
-        /// The CSV (UTF-8 or GB18030) or XLSX file.
-        file: PathBuf,
-        /// Import as this user: rows go to the buildings of their grids.
-        #[arg(long = "as")]
-        user: String,
-        /// dry-run (report only), all-or-nothing, or valid-only.
-        #[arg(long, default_value = "dry-run")]
-        mode: String,
-        /// Where to write the rejected rows with their errors (CSV).
-        #[arg(long)]
-        rejected: Option<PathBuf>,
+    /// Residents (人口信息), formed into households by dwelling.
+    Residents(SheetArgs),
+    /// Businesses (商户信息).
+    Businesses(SheetArgs),
+    /// Buildings (楼栋信息) with their units and dwellings: import these first.
+    Buildings(SheetArgs),
+    /// Write an import template (XLSX unless the name ends in .csv).
+    Template {
+        out: PathBuf,
+        /// residents, businesses or buildings.
+        #[arg(long, default_value = "residents")]
+        kind: String,
     },
-    /// Write the residents import template (XLSX unless the name ends in .csv).
-    Template { out: PathBuf },
+}
+
+/// A sheet to import: every row is checked before anything is written.
+#[derive(clap::Args)]
+struct SheetArgs {
+    /// The CSV (UTF-8 or GB18030) or XLSX file.
+    file: PathBuf,
+    /// Import as this user: rows go to their grids.
+    #[arg(long = "as")]
+    user: String,
+    /// dry-run (report only), all-or-nothing, or valid-only.
+    #[arg(long, default_value = "dry-run")]
+    mode: String,
+    /// Where to write the rejected rows with their errors (CSV).
+    #[arg(long)]
+    rejected: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -545,67 +558,76 @@ fn is_csv(path: &std::path::Path) -> bool {
 async fn import_command(app: &App, cmd: ImportCommand) -> Result<()> {
     let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::Zh));
     match cmd {
-        ImportCommand::Template { out } => {
-            let bytes = app.resident_template(!is_csv(&out)).map_err(en)?;
+        ImportCommand::Template { out, kind } => {
+            let kind = SheetKind::parse(&kind)
+                .ok_or_else(|| anyhow::anyhow!("--kind is residents, businesses or buildings"))?;
+            let bytes = app.sheet_template(kind, !is_csv(&out)).map_err(en)?;
             std::fs::write(&out, bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("template written to {}", out.display());
         }
-        ImportCommand::Residents {
-            file,
-            user,
-            mode,
-            rejected,
-        } => {
-            let mode = ImportMode::parse(&mode).ok_or_else(|| {
-                anyhow::anyhow!("--mode is dry-run, all-or-nothing or valid-only")
-            })?;
-            let actor = app.actor_by_username(&user).await.map_err(en)?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let bar = indicatif::ProgressBar::new(1);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg:4} [{bar:40}] {pos}/{len} {per_sec} {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            let progress = |phase: &str, done: usize, total: usize| {
-                bar.set_message(phase.to_owned());
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            };
-            let started = std::time::Instant::now();
-            let report = app
-                .import_residents(&actor, &bytes, mode, Some(&progress))
-                .await
-                .map_err(en)?;
-            bar.finish_and_clear();
-            println!(
-                "{} rows, {} valid, {} imported into {} households, {} problems ({:.1} s)",
-                report.rows,
-                report.valid,
-                report.imported,
-                report.households,
-                report.errors.len(),
-                started.elapsed().as_secs_f64()
-            );
-            for e in report.errors.iter().take(50) {
-                println!("  第 {} 行 {}：{}", e.row, e.column, e.message);
-            }
-            if report.errors.len() > 50 {
-                println!("  … and {} more", report.errors.len() - 50);
-            }
-            if let (Some(path), Some(bytes)) = (rejected, report.rejected) {
-                std::fs::write(&path, bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                println!("rejected rows written to {}", path.display());
-            }
-            if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
-                bail!("nothing imported: fix the rows above (or use --mode valid-only)");
-            }
-        }
+        ImportCommand::Residents(args) => import_sheet(app, SheetKind::Residents, args).await?,
+        ImportCommand::Businesses(args) => import_sheet(app, SheetKind::Businesses, args).await?,
+        ImportCommand::Buildings(args) => import_sheet(app, SheetKind::Buildings, args).await?,
+    }
+    Ok(())
+}
+
+/// Imports one sheet with a progress bar; prints the report.
+async fn import_sheet(app: &App, kind: SheetKind, args: SheetArgs) -> Result<()> {
+    let en = |e: AppError| anyhow::anyhow!(e.localized(Lang::Zh));
+    let SheetArgs {
+        file,
+        user,
+        mode,
+        rejected,
+    } = args;
+    let mode = ImportMode::parse(&mode)
+        .ok_or_else(|| anyhow::anyhow!("--mode is dry-run, all-or-nothing or valid-only"))?;
+    let actor = app.actor_by_username(&user).await.map_err(en)?;
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bar = indicatif::ProgressBar::new(1);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:4} [{bar:40}] {pos}/{len} {per_sec} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = |phase: &str, done: usize, total: usize| {
+        bar.set_message(phase.to_owned());
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let started = std::time::Instant::now();
+    let report = app
+        .import_sheet(&actor, kind, &bytes, mode, Some(&progress))
+        .await
+        .map_err(en)?;
+    bar.finish_and_clear();
+    let households = if report.households > 0 {
+        format!(" into {} households", report.households)
+    } else {
+        String::new()
+    };
+    println!(
+        "{} rows, {} valid, {} imported{households}, {} problems ({:.1} s)",
+        report.rows,
+        report.valid,
+        report.imported,
+        report.errors.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for e in report.errors.iter().take(50) {
+        println!("  第 {} 行 {}：{}", e.row, e.column, e.message);
+    }
+    if report.errors.len() > 50 {
+        println!("  … and {} more", report.errors.len() - 50);
+    }
+    if let (Some(path), Some(bytes)) = (rejected, report.rejected) {
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("rejected rows written to {}", path.display());
+    }
+    if mode == ImportMode::AllOrNothing && !report.errors.is_empty() {
+        bail!("nothing imported: fix the rows above (or use --mode valid-only)");
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use wangge_app::AppError;
-use wangge_app::sheets::{ImportMode, ImportReport, RowError};
+use wangge_app::sheets::{ImportMode, ImportReport, RowError, SheetKind};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::lang::UiLang;
@@ -23,24 +23,31 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/import/residents/template.xlsx", get(template_xlsx))
-        .route("/api/v1/import/residents/template.csv", get(template_csv))
+        .route("/api/v1/import/{kind}/template.{format}", get(template))
         .route(
-            "/api/v1/import/residents",
-            post(import_residents).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1)),
+            "/api/v1/import/{kind}",
+            post(import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1)),
         )
         .route("/api/v1/export/residents.xlsx", get(export_xlsx))
         .route("/api/v1/export/residents.csv", get(export_csv))
-        .route(
-            "/api/v1/import/businesses/template.xlsx",
-            get(business_template),
-        )
-        .route(
-            "/api/v1/import/businesses",
-            post(import_businesses).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 1)),
-        )
         .route("/api/v1/export/businesses.{format}", get(export_businesses))
         .route("/api/v1/export/cases.{format}", get(export_cases))
+        .route(
+            "/api/v1/export/households.{format}",
+            get(|st, l, s, p, q| export_list(ListSheet::Households, st, l, s, p, q)),
+        )
+        .route(
+            "/api/v1/export/buildings.{format}",
+            get(|st, l, s, p, q| export_list(ListSheet::Buildings, st, l, s, p, q)),
+        )
+        .route(
+            "/api/v1/export/visits.{format}",
+            get(|st, l, s, p, q| export_list(ListSheet::Visits, st, l, s, p, q)),
+        )
+        .route(
+            "/api/v1/export/referrals.{format}",
+            get(|st, l, s, p, q| export_list(ListSheet::Referrals, st, l, s, p, q)),
+        )
 }
 
 fn xlsx_or_csv(format: &str, lang: wangge_core::Lang) -> Result<bool, ApiError> {
@@ -70,39 +77,58 @@ fn mode_of(raw: Option<&str>, lang: wangge_core::Lang) -> Result<ImportMode, Api
     }
 }
 
-/// The businesses import template (XLSX).
-#[utoipa::path(get, path = "/api/v1/import/businesses/template.xlsx", responses((status = 200)))]
-pub async fn business_template(
+fn kind_of(raw: &str, lang: wangge_core::Lang) -> Result<SheetKind, ApiError> {
+    SheetKind::parse(raw)
+        .ok_or_else(|| ApiError::new(AppError::NotFound(wangge_app::Resource::Route), lang))
+}
+
+/// An import template (`residents`, `businesses` or `buildings`; `xlsx`
+/// or `csv`): the headers and a field-notes row.
+#[utoipa::path(get, path = "/api/v1/import/{kind}/template.{format}", params(("kind" = String, Path), ("format" = String, Path)), responses((status = 200)))]
+pub async fn template(
     State(state): State<AppState>,
     UiLang(lang): UiLang,
     ApiSession(_s): ApiSession,
+    axum::extract::Path((kind, format)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    let kind = kind_of(&kind, lang)?;
+    let xlsx = xlsx_or_csv(&format, lang)?;
     let bytes = state
         .app
-        .business_template(true)
+        .sheet_template(kind, xlsx)
         .map_err(|e| ApiError::new(e, lang))?;
-    Ok(file(bytes, "商户信息导入模板.xlsx", true))
+    Ok(file(
+        bytes,
+        &format!("{}导入模板.{format}", kind.title()),
+        xlsx,
+    ))
 }
 
-/// Imports businesses from a CSV or XLSX body; every row checked first.
-#[utoipa::path(post, path = "/api/v1/import/businesses", params(ImportQuery), responses((status = 200), (status = 422, body = ErrorBody)))]
-pub async fn import_businesses(
+/// Imports residents, businesses or buildings from a CSV or XLSX body
+/// (Chinese headers as in the template). Every row is checked first;
+/// errors are reported by row and column.
+#[utoipa::path(post, path = "/api/v1/import/{kind}", params(("kind" = String, Path), ImportQuery), responses((status = 200), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import(
     State(state): State<AppState>,
     UiLang(lang): UiLang,
     ApiSession(s): ApiSession,
+    axum::extract::Path(kind): axum::extract::Path<String>,
     Query(q): Query<ImportQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportDto>, ApiError> {
+    let kind = kind_of(&kind, lang)?;
     let body = body.map_err(|e| {
-        ApiError::new(
-            AppError::invalid("file", e.body_text(), "上传失败或文件超过 64 MB"),
-            lang,
-        )
+        let error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::invalid("file", "the file is larger than 64 MB", "文件超过 64 MB")
+        } else {
+            AppError::invalid("file", e.body_text(), "上传中断，请重试")
+        };
+        ApiError::new(error, lang)
     })?;
     let mode = mode_of(q.mode.as_deref(), lang)?;
     let report = state
         .app
-        .import_businesses(&s.actor, &body, mode)
+        .import_sheet(&s.actor, kind, &body, mode, None)
         .await
         .map_err(|e| ApiError::new(e, lang))?;
     Ok(Json(report.into()))
@@ -143,6 +169,51 @@ pub async fn export_cases(
     Ok(file(bytes, &format!("事件.{format}"), xlsx))
 }
 
+/// The lists exported by [`export_list`].
+#[derive(Debug, Clone, Copy)]
+pub enum ListSheet {
+    Households,
+    Buildings,
+    Visits,
+    Referrals,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct PeriodQuery {
+    /// First day (visits; default: the first of this month).
+    pub from: Option<String>,
+    /// Last day (visits; default: today).
+    pub to: Option<String>,
+}
+
+/// Households, buildings (in the import template's columns), visits (of a
+/// period) or referrals the caller may read, as `xlsx` or `csv`; audited.
+#[utoipa::path(get, path = "/api/v1/export/{list}.{format}", params(("list" = String, Path, description = "households, buildings, visits or referrals"), ("format" = String, Path), PeriodQuery), responses((status = 200)))]
+pub async fn export_list(
+    list: ListSheet,
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    axum::extract::Path(format): axum::extract::Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let xlsx = xlsx_or_csv(&format, lang)?;
+    let app = &state.app;
+    let (bytes, name) = match list {
+        ListSheet::Households => (app.export_households(&s.actor, xlsx).await, "住户信息"),
+        ListSheet::Buildings => (app.export_buildings(&s.actor, xlsx).await, "楼栋信息"),
+        ListSheet::Visits => {
+            let period =
+                wangge_app::field::Period::of_days(q.from.as_deref(), q.to.as_deref(), app.today())
+                    .map_err(|e| ApiError::new(e, lang))?;
+            (app.export_visits(&s.actor, &period, xlsx).await, "走访记录")
+        }
+        ListSheet::Referrals => (app.export_referrals(&s.actor, xlsx).await, "帮扶转介"),
+    };
+    let bytes = bytes.map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, &format!("{name}.{format}"), xlsx))
+}
+
 pub(crate) fn file(bytes: Vec<u8>, name: &str, xlsx: bool) -> Response {
     let kind = if xlsx {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,34 +232,6 @@ pub(crate) fn file(bytes: Vec<u8>, name: &str, xlsx: bool) -> Response {
         bytes,
     )
         .into_response()
-}
-
-/// The residents import template (XLSX): headers and a field-notes row.
-#[utoipa::path(get, path = "/api/v1/import/residents/template.xlsx", responses((status = 200)))]
-pub async fn template_xlsx(
-    State(state): State<AppState>,
-    UiLang(lang): UiLang,
-    ApiSession(_s): ApiSession,
-) -> Result<Response, ApiError> {
-    let bytes = state
-        .app
-        .resident_template(true)
-        .map_err(|e| ApiError::new(e, lang))?;
-    Ok(file(bytes, "人口信息导入模板.xlsx", true))
-}
-
-/// The residents import template (CSV, UTF-8 with BOM).
-#[utoipa::path(get, path = "/api/v1/import/residents/template.csv", responses((status = 200)))]
-pub async fn template_csv(
-    State(state): State<AppState>,
-    UiLang(lang): UiLang,
-    ApiSession(_s): ApiSession,
-) -> Result<Response, ApiError> {
-    let bytes = state
-        .app
-        .resident_template(false)
-        .map_err(|e| ApiError::new(e, lang))?;
-    Ok(file(bytes, "人口信息导入模板.csv", false))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -221,34 +264,6 @@ impl From<ImportReport> for ImportDto {
                 .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
         }
     }
-}
-
-/// Imports residents from a CSV or XLSX body (Chinese headers as in the
-/// template). Every row is checked first; errors are reported by row and
-/// column.
-#[utoipa::path(post, path = "/api/v1/import/residents", params(ImportQuery), responses((status = 200), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn import_residents(
-    State(state): State<AppState>,
-    UiLang(lang): UiLang,
-    ApiSession(s): ApiSession,
-    Query(q): Query<ImportQuery>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportDto>, ApiError> {
-    let body = body.map_err(|e| {
-        let error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::invalid("file", "the file is larger than 64 MB", "文件超过 64 MB")
-        } else {
-            AppError::invalid("file", e.body_text(), "上传中断，请重试")
-        };
-        ApiError::new(error, lang)
-    })?;
-    let mode = mode_of(q.mode.as_deref(), lang)?;
-    let report = state
-        .app
-        .import_residents(&s.actor, &body, mode, None)
-        .await
-        .map_err(|e| ApiError::new(e, lang))?;
-    Ok(Json(report.into()))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

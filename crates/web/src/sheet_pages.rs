@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::Response;
 use axum::routing::get;
 use base64::Engine;
-use wangge_app::sheets::{ImportMode, ImportReport};
+use wangge_app::sheets::{ImportMode, ImportReport, SheetKind};
 use wangge_app::{AppError, Session};
 use wangge_core::Lang;
 
@@ -36,7 +36,17 @@ struct ImportPage {
     zh: bool,
     report: Option<ImportReport>,
     mode: String,
+    /// The sheet chosen, and every sheet: (code, title).
+    kind: &'static str,
+    kinds: Vec<(&'static str, &'static str)>,
     rejected: Option<String>,
+}
+
+fn kinds() -> Vec<(&'static str, &'static str)> {
+    SheetKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.title()))
+        .collect()
 }
 
 fn fail(lang: Lang, s: &Session, e: &AppError) -> Response {
@@ -50,6 +60,8 @@ async fn form(PageLang(lang): PageLang, PageSession(s): PageSession) -> Response
         zh: lang == Lang::Zh,
         report: None,
         mode: "dry_run".into(),
+        kind: SheetKind::Residents.as_str(),
+        kinds: kinds(),
         rejected: None,
     })
 }
@@ -70,13 +82,14 @@ async fn upload(
         check_form_csrf(&s, &f.get("_csrf"))?;
         let mode_text = f.get("mode");
         let mode = ImportMode::parse(&mode_text).unwrap_or(ImportMode::DryRun);
+        let kind = SheetKind::parse(&f.get("kind")).unwrap_or(SheetKind::Residents);
         let file = f
             .files
             .first()
             .ok_or_else(|| AppError::invalid("file", "choose a file", "请选择要导入的文件"))?;
         let report = state
             .app
-            .import_residents(&s.actor, file, mode, None)
+            .import_sheet(&s.actor, kind, file, mode, None)
             .await?;
         let rejected = report
             .rejected
@@ -88,6 +101,8 @@ async fn upload(
             zh: lang == Lang::Zh,
             report: Some(report),
             mode: mode_text,
+            kind: kind.as_str(),
+            kinds: kinds(),
             rejected,
         })
     };

@@ -621,14 +621,5 @@ pub fn texts(lang: Lang) -> &'static Texts {
 }
 
 pub fn building_use(lang: Lang, u: BuildingUse) -> &'static str {
-    match (lang, u) {
-        (Lang::Zh, BuildingUse::Residential) => "住宅",
-        (Lang::Zh, BuildingUse::Commercial) => "商业",
-        (Lang::Zh, BuildingUse::Mixed) => "商住",
-        (Lang::Zh, BuildingUse::Public) => "公共",
-        (Lang::En, BuildingUse::Residential) => "residential",
-        (Lang::En, BuildingUse::Commercial) => "commercial",
-        (Lang::En, BuildingUse::Mixed) => "mixed",
-        (Lang::En, BuildingUse::Public) => "public",
-    }
+    u.label(lang)
 }

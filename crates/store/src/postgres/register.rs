@@ -796,10 +796,11 @@ pub async fn create_buildings(
     let mut ids = Vec::with_capacity(buildings.len());
     for (b, doors) in &buildings {
         let id = insert_building_row(&mut tx, b).await?;
-        let units: Vec<(Id, i64)> = sqlx::query_as("SELECT id, number FROM units WHERE building_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let units: Vec<(Id, i64)> =
+            sqlx::query_as("SELECT id, number FROM units WHERE building_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         // Every dwelling of the building in one statement.
         let mut unit_ids = Vec::with_capacity(doors.len());
         for d in doors {
@@ -816,7 +817,12 @@ pub async fn create_buildings(
         .bind(&unit_ids)
         .bind(doors.iter().map(|d| d.floor).collect::<Vec<_>>())
         .bind(doors.iter().map(|d| d.number.clone()).collect::<Vec<_>>())
-        .bind(doors.iter().map(|d| d.dwelling_use.clone()).collect::<Vec<_>>())
+        .bind(
+            doors
+                .iter()
+                .map(|d| d.dwelling_use.clone())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await?;
         ids.push(id);

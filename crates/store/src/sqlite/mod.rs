@@ -20,8 +20,8 @@ use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
     BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser, ResidentQuery,
-    ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser,
+    ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
 };
 use crate::model::{
     CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, Job, JobOutcome,

@@ -616,8 +616,8 @@ pub fn insert_households_bulk(
         ])
     };
     for ((h, members), (h_doc, r_docs)) in households.iter().zip(docs) {
-        let id: Id =
-            household.query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
+        let id: Id = household
+            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
                 r.get(0)
             })?;
         put(h_doc, id)?;
@@ -718,7 +718,11 @@ pub fn create_buildings(
                 .iter()
                 .find(|u| u.number == d.unit)
                 .ok_or_else(|| StoreError::NotFound(format!("unit {} of building {id}", d.unit)))?;
-            dwelling.execute(params![unit.id, d.floor, d.number, d.dwelling_use, None::<f64>])?;
+            // The statement returns the new id, unused here.
+            dwelling.query_row(
+                params![unit.id, d.floor, d.number, d.dwelling_use, None::<f64>],
+                |_| Ok(()),
+            )?;
         }
         ids.push(id);
     }

@@ -483,6 +483,8 @@ both_backends!(
     exports_neutralise_formulas_and_audit,
     an_export_imports_back_into_the_same_register,
     businesses_import_and_export,
+    buildings_import_first_then_people_move_in,
+    every_list_exports,
 );
 
 const BUSINESS_HEADER: &str = "名称,统一社会信用代码,法定代表人,联系电话,地址,开业日期,经营状态,政务App注册,未注册原因,说明,楼栋";
@@ -563,4 +565,270 @@ async fn businesses_import_and_export(db: &TestDb) {
         .send_bytes(WORKER, Method::GET, "/api/v1/export/cases.pdf", Vec::new())
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+const BUILDING_HEADER: &str = "楼栋号,名称,地址,经度,纬度,层数,用途,单元数,每层户数,网格";
+
+/// A buildings sheet with every kind of error beside one good row; the
+/// good building gets every dwelling, and residents can then be imported
+/// into it.
+async fn buildings_import_first_then_people_move_in(db: &TestDb) {
+    let w = world(db).await;
+    let ours = w.store.buildings_of_grid(w.grid).await.unwrap();
+    let (lon, lat) = (
+        ours[0].location.lon + 0.00002,
+        ours[0].location.lat + 0.00002,
+    );
+    let theirs = &w.store.buildings_of_grid(w.other_grid).await.unwrap()[0];
+    let grid_name = w.store.grid(w.grid).await.unwrap().unwrap().grid.name;
+    let other_name = w.store.grid(w.other_grid).await.unwrap().unwrap().grid.name;
+    let taken = &ours[0].number;
+    let csv = format!(
+        "{BUILDING_HEADER}\n\
+         注：必填,,,,,,,,,\n\
+         88栋,,和平路 88 号,{lon},{lat},6,住宅,2,2,{grid_name}\n\
+         {taken},,,{lon},{lat},6,住宅,1,2,\n\
+         89,,,{},{},6,住宅,1,2,\n\
+         88,,,{lon},{lat},6,住宅,1,2,\n\
+         90,,,{lon},{lat},0,仓库,1,2,\n\
+         91,,,{lon},{lat},6,商住,1,2,{other_name}\n\
+         92,,,东经,{lat},6,,1,2,\n",
+        theirs.location.lon, theirs.location.lat
+    );
+    let send = |mode: &'static str| {
+        let csv = csv.clone();
+        let w = &w;
+        async move {
+            let (s, body) = w
+                .send_bytes(
+                    WORKER,
+                    Method::POST,
+                    &format!("/api/v1/import/buildings?mode={mode}"),
+                    csv.into_bytes(),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+            serde_json::from_slice::<Value>(&body).unwrap()
+        }
+    };
+    let before = w.store.all_buildings().await.unwrap().len();
+    let r = send("dry_run").await;
+    let errors: Vec<(i64, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (4, "楼栋号".to_owned()),
+            (5, "经度".to_owned()),
+            (6, "楼栋号".to_owned()),
+            (7, "用途".to_owned()),
+            (7, "层数".to_owned()),
+            (8, "网格".to_owned()),
+            (9, "经度".to_owned()),
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        (r["rows"].as_i64(), r["valid"].as_i64()),
+        (Some(7), Some(1))
+    );
+    assert!(
+        r["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第 3 行"),
+        "{r}"
+    );
+    assert_eq!(
+        w.store.all_buildings().await.unwrap().len(),
+        before,
+        "a dry run writes nothing"
+    );
+    assert_eq!(send("all_or_nothing").await["imported"], 0);
+    assert_eq!(w.store.all_buildings().await.unwrap().len(), before);
+    let r = send("valid_only").await;
+    assert_eq!(r["imported"], 1, "{r}");
+    let rejected = base64_decode(r["rejected_csv"].as_str().unwrap());
+    let t = wangge_sheets::read(&rejected, Default::default()).unwrap();
+    assert_eq!(t.rows.len(), 1 + 6);
+    assert_eq!(t.rows[0].last().unwrap(), "错误");
+    // Building 88 stands in her grid with 2 units of 6 floors, 2 doors each.
+    let b = w
+        .store
+        .buildings_of_grid(w.grid)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.number == "88")
+        .expect("building 88");
+    assert_eq!((b.name.as_str(), b.floors), ("88栋", 6));
+    let units = w.store.units_of_building(b.id).await.unwrap();
+    assert_eq!(units.len(), 2);
+    let doors: Vec<String> = w
+        .store
+        .dwellings_of_unit(units[1].id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.number)
+        .collect();
+    assert_eq!(doors.len(), 12);
+    assert!(doors.contains(&"101".to_owned()) && doors.contains(&"602".to_owned()));
+    // Residents move in.
+    let r = w
+        .import(
+            &format!(
+                "{HEADER}\n李新楼,{},,汉族,户籍人口,户主,,,88,2,602\n",
+                id_number("34017119800101888")
+            ),
+            "all_or_nothing",
+        )
+        .await;
+    assert_eq!(
+        (r["imported"].as_i64(), r["households"].as_i64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    let audit = w.store.audit_records(0, 100_000).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "register.import" && a.record_kind == "building")
+    );
+    // Another community's worker cannot place a building in this grid.
+    let (s, body) = w
+        .send_bytes(
+            OTHER,
+            Method::POST,
+            "/api/v1/import/buildings?mode=valid_only",
+            format!("{BUILDING_HEADER}\n93,,,{lon},{lat},6,,1,2,\n").into_bytes(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (r["imported"].as_i64(), r["errors"][0]["column"].as_str()),
+        (Some(0), Some("经度"))
+    );
+    // The template, and unknown sheets.
+    let (s, t) = w
+        .send_bytes(
+            WORKER,
+            Method::GET,
+            "/api/v1/import/buildings/template.csv",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let t = wangge_sheets::read(&t, Default::default()).unwrap();
+    assert_eq!(t.rows[0].join(","), BUILDING_HEADER);
+    assert!(t.rows[1].iter().all(|c| c.starts_with("注：")));
+    let (s, _) = w
+        .send_bytes(WORKER, Method::POST, "/api/v1/import/aliens", Vec::new())
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+/// Households, buildings, visits and referrals export as sheets of what
+/// the worker sees, audited; the buildings sheet imports as it is.
+async fn every_list_exports(db: &TestDb) {
+    let w = world(db).await;
+    let get = |uri: &'static str, user: &'static str| {
+        let w = &w;
+        async move {
+            let (s, bytes) = w.send_bytes(user, Method::GET, uri, Vec::new()).await;
+            assert_eq!(
+                s,
+                StatusCode::OK,
+                "{uri}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+            wangge_sheets::read(&bytes, Default::default())
+                .unwrap()
+                .rows
+        }
+    };
+    let households = get("/api/v1/export/households.xlsx", WORKER).await;
+    assert_eq!(households[0], ["地址", "网格", "户主", "人数"]);
+    assert_eq!(households.len() - 1, w.households(w.grid).await.len());
+    let buildings = get("/api/v1/export/buildings.csv", WORKER).await;
+    let ours = w.store.buildings_of_grid(w.grid).await.unwrap();
+    assert_eq!(buildings.len() - 1, ours.len());
+    assert!(buildings.iter().any(|r| r[0] == ours[0].number));
+    // The buildings sheet reads back through the import: every building
+    // is already there, and said so.
+    let csv = wangge_sheets::write_csv(&buildings);
+    let (s, body) = w
+        .send_bytes(WORKER, Method::POST, "/api/v1/import/buildings", csv)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let r: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(r["errors"].as_array().unwrap().len(), ours.len(), "{r}");
+    assert!(
+        r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["message"].as_str().unwrap().starts_with("本社区已有")),
+        "{r}"
+    );
+    // A visit whose need becomes a referral.
+    let household = w.households(w.grid).await[0].id;
+    w.ok(
+        WORKER,
+        Method::POST,
+        "/api/v1/visits",
+        Some(serde_json::json!({
+            "household_id": household, "mode": "home", "situation": "=HYPERLINK(\"x\")",
+            "needs": [{ "kind": "employment", "detail": "想在附近做钟点工", "programme": "community_jobs" }]
+        })),
+    )
+    .await;
+    let visits = get("/api/v1/export/visits.xlsx", WORKER).await;
+    assert_eq!(visits[0][0], "走访时间");
+    assert_eq!(visits.len(), 2, "{visits:?}");
+    assert_eq!(visits[1][7], "'=HYPERLINK(\"x\")", "a formula stays text");
+    assert!(visits[1][8].contains("钟点工"));
+    let referrals = get("/api/v1/export/referrals.csv", WORKER).await;
+    assert_eq!(referrals[0][4], "帮扶项目");
+    assert_eq!(referrals.len(), 2);
+    assert_eq!(referrals[1][5], "想在附近做钟点工");
+    assert!(get("/api/v1/export/referrals.csv", OTHER).await.len() == 1);
+    // Another community's worker sees none of these households.
+    let theirs = get("/api/v1/export/households.csv", OTHER).await;
+    let mine: std::collections::HashSet<&String> =
+        households.iter().skip(1).map(|r| &r[0]).collect();
+    assert!(theirs.iter().skip(1).all(|r| !mine.contains(&r[0])));
+    let audit = w.store.audit_records(0, 100_000).await.unwrap();
+    for (action, record) in [
+        ("register.export", "household"),
+        ("register.export", "building"),
+        ("visits.export", "visit"),
+        ("referrals.export", "referral"),
+    ] {
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == action && a.record_kind == record),
+            "{action} {record}"
+        );
+    }
+    let (s, _) = w
+        .send_bytes(
+            WORKER,
+            Method::GET,
+            "/api/v1/export/visits.csv?from=yesterday",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
