@@ -3,11 +3,13 @@
 //! Import reads residents from CSV or XLSX with Chinese headers (the
 //! template has a field-notes row), checks every row before anything is
 //! written (ID check digit, duplicates in the file and against the
-//! register, unknown building / unit / door, a dwelling already lived in,
-//! bad choices and tags), and then, as asked: reports only (dry run),
-//! imports all or nothing, or imports the valid rows and gives the
+//! register, unknown building / unit / door, a second head for a
+//! household, bad choices and tags), and then, as asked: reports only (dry
+//! run), imports all or nothing, or imports the valid rows and gives the
 //! rejected ones back as a file with the reason beside each. Rows become
-//! households by dwelling, in one transaction, audited.
+//! households by dwelling (rows for a dwelling lived in already join its
+//! household, so a corrected file of rejected rows imports as it is), in
+//! one transaction, audited. Buildings and businesses import likewise.
 //!
 //! Export writes any list the actor may read to XLSX or CSV, masked unless
 //! full numbers are asked for (which needs the reveal permission and is
@@ -25,7 +27,7 @@ use wangge_core::sheet::{self, BUILDING_COLUMNS, BUSINESS_COLUMNS, RESIDENT_COLU
 use wangge_core::{Lang, Localized};
 use wangge_sheets::{Limits, Table};
 use wangge_store::sheet::{self as store, PlaceKey};
-use wangge_store::{AuditEntry, BusinessRow, HouseholdRow, ResidentRow};
+use wangge_store::{AuditEntry, BulkHousehold, BusinessRow, HouseholdRow, ResidentRow};
 
 use crate::register::{ID_FIELD, PHONE_FIELD};
 use crate::{App, AppError};
@@ -340,13 +342,6 @@ impl App {
                             errs.push(("房号".into(), format!("{building}栋{u}单元没有{door}室")));
                             None
                         }
-                        Some(p) if p.occupied => {
-                            errs.push((
-                                "房号".into(),
-                                "该房屋已登记住户，请在登记中为该户添加成员".into(),
-                            ));
-                            None
-                        }
                         Some(p) => Some((key, p.grid_id)),
                     }
                 }
@@ -402,6 +397,8 @@ impl App {
                 .collect()
         });
         tell("校验", total, total);
+        // A dwelling's head: the register's, or the first row naming one.
+        let mut heads: HashMap<PlaceKey, usize> = HashMap::new();
         for c in checked {
             report.rows += 1;
             let Checked {
@@ -420,6 +417,20 @@ impl App {
             }
             if let Some(b) = blind {
                 ids.push((line, b));
+            }
+            if let Some((row, place)) = &ok
+                && row.relation == Relation::Head.as_str()
+            {
+                if places.get(place).is_some_and(|p| p.has_head) {
+                    errs.push((
+                        column_of("relation"),
+                        "该房屋的住户已有户主，新成员请填写与户主的关系".into(),
+                    ));
+                } else if let Some(first) = heads.get(place) {
+                    errs.push((column_of("relation"), format!("与第 {first} 行同为户主")));
+                } else {
+                    heads.insert(place.clone(), line);
+                }
             }
             match ok {
                 Some((row, place)) if errs.is_empty() => good.push(Good { line, place, row }),
@@ -484,22 +495,26 @@ impl App {
             }
             by_place.entry(g.place).or_default().push(g.row);
         }
+        // Rows for a dwelling lived in already join its household.
         let mut households = Vec::with_capacity(order.len());
         for key in order {
             let Some(place) = places.get(&key) else {
                 continue;
             };
             let rows = by_place.remove(&key).unwrap_or_default();
-            households.push((
-                HouseholdRow {
-                    grid_id: place.grid_id,
-                    dwelling_id: Some(place.dwelling_id),
-                    address: format!("{}{}单元{}室", place.address, key.2, key.3),
-                },
-                rows,
-            ));
+            let household = match place.household {
+                Some(id) => BulkHousehold::Existing(id),
+                None => {
+                    report.households += 1;
+                    BulkHousehold::New(HouseholdRow {
+                        grid_id: place.grid_id,
+                        dwelling_id: Some(place.dwelling_id),
+                        address: format!("{}{}单元{}室", place.address, key.2, key.3),
+                    })
+                }
+            };
+            households.push((household, rows));
         }
-        report.households = households.len();
         let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "resident")
             .detail(json!({ "rows": report.rows, "imported": report.valid, "households": report.households, "mode": format!("{mode:?}") }));
         report.imported = self

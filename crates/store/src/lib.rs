@@ -35,13 +35,13 @@ use wangge_core::register::{Business, Dwelling, Household, Resident};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::{
-    ApiKey, BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BusinessQuery,
-    BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Department, Effects,
-    HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase, NewDoor, NewDwelling,
-    NewJob, NewNotification, NewPhoto, NewSession, NewUnit, NewUser, NewWebhook, Notification,
-    OrgNames, PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery, ResidentRow, ScopeFilter,
-    ScopeKind, Secrets, SessionRecord, SweepChange, UserRecord, Webhook, WebhookAttempt,
-    WebhookAttemptRecord,
+    ApiKey, BoundaryChange, BoundaryChanges, BoundaryRow, BuildingChange, BulkHousehold,
+    BusinessQuery, BusinessRow, CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord,
+    Department, Effects, HouseholdQuery, HouseholdRow, Job, JobOutcome, NewBuilding, NewCase,
+    NewDoor, NewDwelling, NewJob, NewNotification, NewPhoto, NewSession, NewUnit, NewUser,
+    NewWebhook, Notification, OrgNames, PauseChange, PhotoMeta, PublicCaseQuery, ResidentQuery,
+    ResidentRow, ScopeFilter, ScopeKind, Secrets, SessionRecord, SweepChange, UserRecord, Webhook,
+    WebhookAttempt, WebhookAttemptRecord,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,11 +137,12 @@ pub trait Store: field::FieldStore + Send + Sync + 'static {
     async fn dwelling_grid(&self, dwelling_id: Id) -> StoreResult<Option<Id>>;
 
     async fn insert_household(&self, row: HouseholdRow, audit: AuditEntry) -> StoreResult<Id>;
-    /// Inserts many households with their residents in one transaction,
-    /// under one audit record (bulk loads: the demo, imports).
+    /// Inserts many households with their residents (or residents into
+    /// households already registered) in one transaction, under one audit
+    /// record (bulk loads: the demo, imports); returns the residents added.
     async fn insert_households_bulk(
         &self,
-        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        households: Vec<(BulkHousehold, Vec<ResidentRow>)>,
         audit: AuditEntry,
     ) -> StoreResult<usize>;
     /// Inserts many businesses in one transaction, under one audit record.

@@ -71,6 +71,14 @@ pub struct NewUnit {
     pub dwellings_per_floor: i64,
 }
 
+/// A household of a bulk load: a new one, or one already registered that
+/// the load's residents join.
+#[derive(Debug, Clone)]
+pub enum BulkHousehold {
+    New(HouseholdRow),
+    Existing(Id),
+}
+
 /// A dwelling of a building being created, by its unit's number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDoor {

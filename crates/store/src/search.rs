@@ -12,7 +12,7 @@ use wangge_search::{Term, document};
 
 use crate::error::StoreResult;
 use crate::field::{FieldStore, Row, Stmt, Val};
-use crate::model::{BusinessRow, HouseholdRow, NewCase, ResidentRow};
+use crate::model::{BulkHousehold, BusinessRow, HouseholdRow, NewCase, ResidentRow};
 
 /// Kinds of record search finds, in the order results are grouped.
 pub const KINDS: &[&str] = &[
@@ -95,11 +95,14 @@ pub fn case_doc(c: &NewCase) -> SearchDoc {
 /// The documents of households and their residents, made on all cores
 /// when there are many (a bulk import).
 pub fn household_docs(
-    households: &[(HouseholdRow, Vec<ResidentRow>)],
-) -> Vec<(SearchDoc, Vec<SearchDoc>)> {
-    let one = |(h, rs): &(HouseholdRow, Vec<ResidentRow>)| {
+    households: &[(BulkHousehold, Vec<ResidentRow>)],
+) -> Vec<(Option<SearchDoc>, Vec<SearchDoc>)> {
+    let one = |(h, rs): &(BulkHousehold, Vec<ResidentRow>)| {
         (
-            household_doc(h),
+            match h {
+                BulkHousehold::New(h) => Some(household_doc(h)),
+                BulkHousehold::Existing(_) => None,
+            },
             rs.iter().map(resident_doc).collect::<Vec<_>>(),
         )
     };

@@ -15,15 +15,18 @@ pub struct Place {
     pub grid_id: Id,
     pub community_id: Id,
     pub address: String,
-    /// Whether a household lives there already.
-    pub occupied: bool,
+    /// The household living there already, and whether it has a head.
+    pub household: Option<Id>,
+    pub has_head: bool,
 }
 
 /// `(community id, building number, unit number, door)`.
 pub type PlaceKey = (Id, String, i64, String);
 
 pub(crate) const PLACES: &str = "SELECT b.community_id, b.number, u.number, d.number, d.id, b.grid_id, b.address, \
-     EXISTS (SELECT 1 FROM households h WHERE h.dwelling_id = d.id) \
+     (SELECT min(h.id) FROM households h WHERE h.dwelling_id = d.id), \
+     EXISTS (SELECT 1 FROM residents r JOIN households h ON h.id = r.household_id \
+             WHERE h.dwelling_id = d.id AND r.relation = 'head') \
      FROM dwellings d JOIN units u ON u.id = d.unit_id JOIN buildings b ON b.id = u.building_id \
      WHERE b.grid_id = ANY($1)";
 const BLINDS_SQLITE: &str = "SELECT hex(id_blind) FROM residents WHERE id_blind IN (SELECT unhex(value) FROM json_each($1))";
@@ -132,7 +135,8 @@ pub async fn places(db: &dyn FieldStore, grid_ids: &[Id]) -> StoreResult<HashMap
                 grid_id: r.int(5)?,
                 community_id: r.int(0)?,
                 address: r.text(6)?,
-                occupied: r.boolean(7)?,
+                household: r.opt_int(7)?,
+                has_head: r.boolean(8)?,
             },
         );
     }

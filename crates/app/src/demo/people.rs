@@ -16,7 +16,9 @@ use wangge_core::phone::Phone;
 use wangge_core::policy::Role;
 use wangge_core::register::{DisabilityCategory, Tag};
 use wangge_geo::synthetic::mix;
-use wangge_store::{AuditEntry, BusinessRow, HouseholdRow, NewDwelling, ResidentRow, ScopeKind};
+use wangge_store::{
+    AuditEntry, BulkHousehold, BusinessRow, HouseholdRow, NewDwelling, ResidentRow, ScopeKind,
+};
 
 use crate::App;
 use crate::auth::UserSpec;
@@ -468,11 +470,11 @@ impl App {
                 .map(|p| self.demo_resident(&mut d, p, &mut seq, b.grid_id))
                 .collect::<Result<Vec<_>, _>>()?;
             households.push((
-                HouseholdRow {
+                BulkHousehold::New(HouseholdRow {
                     grid_id: b.grid_id,
                     dwelling_id: Some(*id),
                     address,
-                },
+                }),
                 rows,
             ));
         }

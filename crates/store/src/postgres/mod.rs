@@ -17,9 +17,10 @@ use wangge_core::time;
 use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser, OrgNames,
-    ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+    BoundaryChange, BoundaryChanges, BoundaryRow, BulkHousehold, BusinessQuery, BusinessRow,
+    Department, HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession,
+    NewUser, OrgNames, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
+    org_codes,
 };
 use crate::model::{
     CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, Job, JobOutcome,
@@ -406,7 +407,7 @@ impl Store for PgStore {
 
     async fn insert_households_bulk(
         &self,
-        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        households: Vec<(BulkHousehold, Vec<ResidentRow>)>,
         audit: AuditEntry,
     ) -> StoreResult<usize> {
         register::insert_households_bulk(&self.pool, households, audit).await

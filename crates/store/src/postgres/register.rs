@@ -10,8 +10,9 @@ use wangge_core::time;
 use crate::audit::{self, AuditEntry, AuditRecord, GENESIS};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    BusinessQuery, BusinessRow, Department, HouseholdQuery, HouseholdRow, NewDwelling, NewSession,
-    NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
+    BulkHousehold, BusinessQuery, BusinessRow, Department, HouseholdQuery, HouseholdRow,
+    NewDwelling, NewSession, NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets,
+    SessionRecord, UserRecord,
 };
 use crate::rows::{self, RowLike};
 use crate::search::{self, SearchDoc};
@@ -673,7 +674,7 @@ pub async fn append_audit_alone(pool: &PgPool, e: AuditEntry) -> StoreResult<()>
 
 pub async fn insert_households_bulk(
     pool: &PgPool,
-    households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+    households: Vec<(BulkHousehold, Vec<ResidentRow>)>,
     e: AuditEntry,
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
@@ -681,14 +682,21 @@ pub async fn insert_households_bulk(
     let mut tx = pool.begin().await?;
     let mut count = 0;
     for ((h, members), (doc, member_docs)) in households.into_iter().zip(docs) {
-        let id: Id = sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
-            .bind(h.grid_id)
-            .bind(h.dwelling_id)
-            .bind(h.address)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-        put_doc(&mut tx, &doc, id).await?;
+        let id: Id = match h {
+            BulkHousehold::New(h) => {
+                sqlx::query_scalar(sql::INSERT_HOUSEHOLD)
+                    .bind(h.grid_id)
+                    .bind(h.dwelling_id)
+                    .bind(h.address)
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            BulkHousehold::Existing(id) => id,
+        };
+        if let Some(doc) = doc {
+            put_doc(&mut tx, &doc, id).await?;
+        }
         for (mut r, doc) in members.into_iter().zip(member_docs) {
             r.household_id = id;
             let row = bind_resident(sqlx::query(sql::INSERT_RESIDENT), r)

@@ -19,9 +19,10 @@ use wangge_core::time;
 use crate::audit::{AuditEntry, AuditRecord};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    BoundaryChange, BoundaryChanges, BoundaryRow, BusinessQuery, BusinessRow, Department,
-    HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession, NewUser,
-    ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord, org_codes,
+    BoundaryChange, BoundaryChanges, BoundaryRow, BulkHousehold, BusinessQuery, BusinessRow,
+    Department, HouseholdQuery, HouseholdRow, NewBuilding, NewDoor, NewDwelling, NewSession,
+    NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
+    org_codes,
 };
 use crate::model::{
     CaseChange, CaseEvent, CaseQuery, CaseRecord, CategoryRecord, Effects, Job, JobOutcome,
@@ -49,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_field_work.sql"),
     include_str!("../../migrations/sqlite/0010_search.sql"),
     include_str!("../../migrations/sqlite/0011_search_queue.sql"),
+    include_str!("../../migrations/sqlite/0012_search_grid_index.sql"),
 ];
 
 /// Run by the writer just before every commit: indexes the search
@@ -548,7 +550,7 @@ impl Store for SqliteStore {
 
     async fn insert_households_bulk(
         &self,
-        households: Vec<(HouseholdRow, Vec<ResidentRow>)>,
+        households: Vec<(BulkHousehold, Vec<ResidentRow>)>,
         audit: AuditEntry,
     ) -> StoreResult<usize> {
         let docs = search::household_docs(&households);

@@ -10,8 +10,9 @@ use wangge_core::time;
 use crate::audit::{self, AuditEntry, AuditRecord, GENESIS};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    BusinessQuery, BusinessRow, Department, HouseholdQuery, HouseholdRow, NewDwelling, NewSession,
-    NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets, SessionRecord, UserRecord,
+    BulkHousehold, BusinessQuery, BusinessRow, Department, HouseholdQuery, HouseholdRow,
+    NewDwelling, NewSession, NewUser, ResidentQuery, ResidentRow, ScopeFilter, Secrets,
+    SessionRecord, UserRecord,
 };
 use crate::rows::{self, RowLike};
 use crate::search::{self, SearchDoc};
@@ -595,8 +596,8 @@ pub fn insert_department(conn: &Connection, code: &str, name: &str) -> StoreResu
 
 pub fn insert_households_bulk(
     conn: &Connection,
-    households: &[(HouseholdRow, Vec<ResidentRow>)],
-    docs: &[(SearchDoc, Vec<SearchDoc>)],
+    households: &[(BulkHousehold, Vec<ResidentRow>)],
+    docs: &[(Option<SearchDoc>, Vec<SearchDoc>)],
     e: &AuditEntry,
 ) -> StoreResult<usize> {
     let at = time::to_micros(e.at);
@@ -616,11 +617,16 @@ pub fn insert_households_bulk(
         ])
     };
     for ((h, members), (h_doc, r_docs)) in households.iter().zip(docs) {
-        let id: Id = household
-            .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
-                r.get(0)
-            })?;
-        put(h_doc, id)?;
+        let id: Id = match h {
+            BulkHousehold::New(h) => household
+                .query_row(params![h.grid_id, h.dwelling_id, h.address, at], |r| {
+                    r.get(0)
+                })?,
+            BulkHousehold::Existing(id) => *id,
+        };
+        if let Some(doc) = h_doc {
+            put(doc, id)?;
+        }
         for (r, doc) in members.iter().zip(r_docs) {
             let mut values = resident_values(r);
             values[0] = &id;

@@ -195,8 +195,8 @@ async fn imports_check_every_row_first(db: &TestDb) {
     assert!(has(9, "姓名", ""), "missing name: {errors:?}");
     assert!(has(9, "房号", "404"), "unknown door: {errors:?}");
     assert!(
-        has(10, "房号", "已登记住户"),
-        "occupied dwelling: {errors:?}"
+        has(10, "与户主关系", "已有户主"),
+        "a second head for a household lived in: {errors:?}"
     );
     assert!(
         !errors.iter().any(|(r, _, _)| *r == 3 || *r == 4),
@@ -698,6 +698,53 @@ async fn buildings_import_first_then_people_move_in(db: &TestDb) {
         (Some(1), Some(1)),
         "{r}"
     );
+    // A later sheet for the same door: the spouse and child join the
+    // household; a second head, in the file or beside the register's, not.
+    let r = w
+        .import(
+            &format!(
+                "{HEADER}\n\
+                 王新楼,{},,汉族,户籍人口,配偶,,,88,2,602\n\
+                 李小楼,{},,汉族,户籍人口,子女,,,88,2,602\n\
+                 张另户,{},,汉族,户籍人口,户主,,,88,2,602\n\
+                 赵一,{},,汉族,户籍人口,户主,,,88,2,601\n\
+                 赵二,{},,汉族,户籍人口,户主,,,88,2,601\n",
+                id_number("34017119810202888"),
+                id_number("34017119950303888"),
+                id_number("34017119700404888"),
+                id_number("34017119700505888"),
+                id_number("34017119700606888"),
+            ),
+            "valid_only",
+        )
+        .await;
+    assert_eq!(
+        (r["imported"].as_i64(), r["households"].as_i64()),
+        (Some(3), Some(1)),
+        "{r}"
+    );
+    let errors: Vec<(i64, String)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(errors.len(), 2, "{r}");
+    assert_eq!(errors[0].0, 4);
+    assert!(errors[0].1.contains("已有户主"), "{r}");
+    assert_eq!(errors[1], (6, "与第 5 行同为户主".to_owned()), "{r}");
+    let home = w
+        .households(w.grid)
+        .await
+        .into_iter()
+        .find(|h| h.address == "和平路 88 号2单元602室")
+        .expect("the household at 602");
+    assert_eq!(home.member_count, 3);
     let audit = w.store.audit_records(0, 100_000).await.unwrap();
     assert!(
         audit
