@@ -1209,6 +1209,43 @@ impl App {
         .await
     }
 
+    /// A campaign's targets the actor sees, in door-to-door order: place,
+    /// who, status with the reason and note, last change.
+    pub async fn export_campaign_targets(
+        &self,
+        actor: &Actor,
+        campaign_id: Id,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
+        let rows = self
+            .campaign_targets(actor, campaign_id, None, None)
+            .await?
+            .into_iter()
+            .map(|t| {
+                vec![
+                    t.placement.label(),
+                    t.label,
+                    t.status.label(Lang::Zh).to_owned(),
+                    t.reason
+                        .map(|r| r.label(Lang::Zh).to_owned())
+                        .unwrap_or_default(),
+                    t.note,
+                    t.updated_at.map(sheet_time).unwrap_or_default(),
+                    t.updated_by_name.unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.sheet_out(
+            actor,
+            ("campaign.export", "campaign"),
+            "走访对象",
+            &["位置", "对象", "状态", "原因", "说明", "更新时间", "更新人"],
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
     /// The referrals (帮扶转介) of the actor's grids.
     pub async fn export_referrals(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
         let grids = self.grid_names().await?;

@@ -75,6 +75,7 @@ use crate::session::AppState;
         crate::api_sheets::export_xlsx,
         crate::api_sheets::export_csv, crate::api_sheets::export_businesses,
         crate::api_sheets::export_cases, crate::api_sheets::export_list,
+        crate::api_sheets::export_campaign_targets,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)

@@ -33,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/export/businesses.{format}", get(export_businesses))
         .route("/api/v1/export/cases.{format}", get(export_cases))
         .route(
+            "/api/v1/export/campaigns/{id}/targets.{format}",
+            get(export_campaign_targets),
+        )
+        .route(
             "/api/v1/export/households.{format}",
             get(|st, l, s, p, q| export_list(ListSheet::Households, st, l, s, p, q)),
         )
@@ -212,6 +216,24 @@ pub async fn export_list(
     };
     let bytes = bytes.map_err(|e| ApiError::new(e, lang))?;
     Ok(file(bytes, &format!("{name}.{format}"), xlsx))
+}
+
+/// A campaign's targets the caller works or oversees, door to door
+/// (`xlsx` or `csv`); audited.
+#[utoipa::path(get, path = "/api/v1/export/campaigns/{id}/targets.{format}", params(("id" = i64, Path), ("format" = String, Path)), responses((status = 200), (status = 404, body = ErrorBody)))]
+pub async fn export_campaign_targets(
+    State(state): State<AppState>,
+    UiLang(lang): UiLang,
+    ApiSession(s): ApiSession,
+    axum::extract::Path((id, format)): axum::extract::Path<(i64, String)>,
+) -> Result<Response, ApiError> {
+    let xlsx = xlsx_or_csv(&format, lang)?;
+    let bytes = state
+        .app
+        .export_campaign_targets(&s.actor, id, xlsx)
+        .await
+        .map_err(|e| ApiError::new(e, lang))?;
+    Ok(file(bytes, &format!("走访对象-{id}.{format}"), xlsx))
 }
 
 pub(crate) fn file(bytes: Vec<u8>, name: &str, xlsx: bool) -> Response {

@@ -77,6 +77,7 @@ field_texts! {
     building_id: "楼栋编号" / "Building id",
     unit_id: "单元编号（可选）" / "Unit id (optional)",
     print_cards: "打印二维码卡片（PDF）" / "Print QR cards (PDF)",
+    export_targets: "导出对象清单（XLSX）" / "Export the targets (XLSX)",
     print_cards_note: "为 60 岁以上、登记中没有手机号的居民打印；重新打印会作废旧卡。" / "For residents 60 and over without a phone on the register; printing again revokes the earlier cards.",
     scan_title: "现场扫码签到" / "On-site check-in",
     scan_public: "这是社区工作人员的签到卡，请交给现场工作人员扫码。" / "This is a check-in card: hand it to the staff on site to scan.",

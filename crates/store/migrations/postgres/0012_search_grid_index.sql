@@ -1,6 +1,6 @@
--- Nothing reads search documents by grid alone: a search narrows by grid
--- inside the GIN index (the "zgrid" token) and rechecks the grid of each
--- match. With this index the planner also AND-ed a bitmap of every
--- document of the grid (125,000 in bench/search) into a one-grid search,
--- doubling its time, and every document paid for it at insert.
-DROP INDEX search_docs_grid;
+-- SQLite drops its index on search_docs.grid_id here: its searches are
+-- narrowed by grid inside the full-text index. PostgreSQL keeps it: for
+-- scopes of many grids the planner uses it well; for a few grids, listed
+-- as tokens in the tsquery, the search rechecks the grid as `grid_id + 0`
+-- so that the index is not AND-ed in (`search::SEARCH_POSTGRES_LISTED`).
+SELECT 1;

@@ -18,7 +18,7 @@ use wangge_store::Backend;
 use wangge_store::{NewDwelling, ScopeKind};
 use wangge_testkit::{TestDb, both_backends};
 
-use crate::field::{OTHER, WORKER, World, world};
+use crate::field::{OTHER, SECRETARY, WORKER, World, world};
 
 fn id_number(first17: &str) -> String {
     format!("{first17}{}", check_char(first17.as_bytes()) as char)
@@ -855,12 +855,62 @@ async fn every_list_exports(db: &TestDb) {
     let mine: std::collections::HashSet<&String> =
         households.iter().skip(1).map(|r| &r[0]).collect();
     assert!(theirs.iter().skip(1).all(|r| !mine.contains(&r[0])));
+    // A campaign's targets: what the worker's checklist shows, door to door.
+    let drill = w
+        .ok(
+            SECRETARY,
+            Method::POST,
+            "/api/v1/campaigns",
+            Some(serde_json::json!({
+                "template": "drill_pre_registration", "starts_on": "2026-11-25", "ends_on": "2026-12-31",
+                "filter": { "min_age": 60, "without_phone": true }
+            })),
+        )
+        .await;
+    let id = drill["campaign"]["id"].as_i64().unwrap();
+    let (s, listed) = w
+        .send_bytes(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}/targets"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let listed: Value = serde_json::from_slice(&listed).unwrap();
+    let listed = listed.as_array().unwrap();
+    let (s, bytes) = w
+        .send_bytes(
+            WORKER,
+            Method::GET,
+            &format!("/api/v1/export/campaigns/{id}/targets.xlsx"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let targets = wangge_sheets::read(&bytes, Default::default())
+        .unwrap()
+        .rows;
+    assert_eq!(targets[0][..3], ["位置", "对象", "状态"]);
+    assert_eq!(targets.len() - 1, listed.len());
+    assert!(!listed.is_empty());
+    assert_eq!(targets[1][1], listed[0]["label"].as_str().unwrap());
+    let (s, _) = w
+        .send_bytes(
+            OTHER,
+            Method::GET,
+            &format!("/api/v1/export/campaigns/{id}/targets.csv"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another community's campaign");
     let audit = w.store.audit_records(0, 100_000).await.unwrap();
     for (action, record) in [
         ("register.export", "household"),
         ("register.export", "building"),
         ("visits.export", "visit"),
         ("referrals.export", "referral"),
+        ("campaign.export", "campaign"),
     ] {
         assert!(
             audit
