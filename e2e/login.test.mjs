@@ -117,6 +117,33 @@ try {
     await page.click('form[action$="/end"] button');
     await page.waitForSelector('form[action="/field/patrol/start"]');
   });
+  await step("she finds a resident by pinyin from the search box in the header", async () => {
+    await page.goto(`${base}/my`);
+    await page.fill('form[role="search"] input[name="q"]', "zhouguiying");
+    await page.press('form[role="search"] input[name="q"]', "Enter");
+    await page.waitForURL(/\/search\?q=/);
+    const html = await page.content();
+    expect(html.includes("周桂英"), "周桂英 not found by pinyin");
+    expect(!/\d{11,}/.test(await page.locator("main").textContent()), "an unmasked number in the results");
+    await page.click("text=周桂英");
+    await page.waitForURL(/\/register\/residents\/\d+$/);
+  });
+  await step("she uploads a sheet and reads every problem by row and column", async () => {
+    await page.goto(`${base}/register/import`);
+    const csv = "\uFEFF姓名,身份证号,联系电话,民族,人口类型,与户主关系,政治面貌,标签,楼栋,单元,房号\n" +
+      "张三,110105194912310021,,汉族,户籍人口,户主,,,999,1,101\n";
+    await page.selectOption('select[name="kind"]', "residents");
+    await page.selectOption('select[name="mode"]', "dry_run");
+    await page.setInputFiles('input[name="file"]', { name: "人口.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector("table.list td.num");
+    // The problems table: row (header = 1), column, problem.
+    const rows = await page.locator("table.list").last().locator("tbody tr").allTextContents();
+    expect(rows.some((r) => r.startsWith("2身份证号") && r.includes("校验")), `no ID error on row 2: ${rows}`);
+    expect(rows.some((r) => r.startsWith("2楼栋") && r.includes("999")), `no building error: ${rows}`);
+    expect(await page.locator('a[download="rejected.csv"]').count() === 1, "no rejected rows to download");
+    await page.screenshot({ path: `${shots}/import.png`, fullPage: true });
+  });
 } finally {
   await browser.close();
 }

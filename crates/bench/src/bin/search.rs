@@ -158,34 +158,46 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// p50, p95, p99 in ms and hits per query, over `rounds` passes of QUERIES.
+/// p50, p95, p99 in ms, hits per query, and the slowest query with its
+/// median ms, over `rounds` passes of QUERIES.
 async fn latencies(
     db: &dyn FieldStore,
     postgres: bool,
     grids: &[i64],
     rounds: usize,
-) -> (f64, f64, f64, f64) {
+) -> (f64, f64, f64, f64, (&'static str, f64)) {
     let mut times = Vec::new();
+    let mut by_query: Vec<Vec<Duration>> = vec![Vec::new(); QUERIES.len()];
     let mut hits = 0usize;
     for r in 0..rounds {
-        for q in QUERIES {
+        for (i, q) in QUERIES.iter().enumerate() {
             let terms = wangge_search::query(q);
             let t = Instant::now();
             let found = search::search(db, postgres, &terms, grids, "9999-12-31", 200)
                 .await
                 .expect("search");
             times.push(t.elapsed());
+            by_query[i].push(t.elapsed());
             if r == 0 {
                 hits += found.len();
             }
         }
     }
     times.sort();
+    let slowest = by_query
+        .iter_mut()
+        .enumerate()
+        .map(|(i, t)| {
+            t.sort();
+            (QUERIES[i], percentile(t, 0.5))
+        })
+        .fold(("", 0.0), |a, b| if b.1 > a.1 { b } else { a });
     (
         percentile(&times, 0.50),
         percentile(&times, 0.95),
         percentile(&times, 0.99),
         hits as f64 / QUERIES.len() as f64,
+        slowest,
     )
 }
 
@@ -425,15 +437,15 @@ async fn main() {
     print!("loading SQLite ");
     let (sqlite, path, load) = load_sqlite(n).await;
     println!(" {load:.0} s");
-    let (p50, p95, p99, hits) = latencies(&*sqlite, false, &one, rounds).await;
+    let (p50, p95, p99, hits, pslow) = latencies(&*sqlite, false, &one, rounds).await;
     println!(
-        "{:<52} p50 {p50:>6.2} ms  p95 {p95:>6.2} ms  p99 {p99:>6.2} ms  ({hits:.0} hits/query)",
-        "SQLite FTS5, one grid (a grid worker)"
+        "{:<52} p50 {p50:>6.2} ms  p95 {p95:>6.2} ms  p99 {p99:>6.2} ms  ({hits:.0} hits/query; slowest {} {:.1} ms)",
+        "SQLite FTS5, one grid (a grid worker)", pslow.0, pslow.1
     );
-    let (e50, e95, e99, ehits) = latencies(&*sqlite, false, &eight, rounds).await;
+    let (e50, e95, e99, ehits, eslow) = latencies(&*sqlite, false, &eight, rounds).await;
     println!(
-        "{:<52} p50 {e50:>6.2} ms  p95 {e95:>6.2} ms  p99 {e99:>6.2} ms  ({ehits:.0} hits/query)",
-        "SQLite FTS5, eight grids (a community)"
+        "{:<52} p50 {e50:>6.2} ms  p95 {e95:>6.2} ms  p99 {e99:>6.2} ms  ({ehits:.0} hits/query; slowest {} {:.1} ms)",
+        "SQLite FTS5, eight grids (a community)", eslow.0, eslow.1
     );
     let like = like_sqlite(&path, &one);
     println!(
@@ -450,15 +462,15 @@ async fn main() {
     let pg_summary = match load_postgres(&url, n).await {
         Some((store, admin, schema, load)) => {
             println!(" {load:.0} s");
-            let (g50, g95, g99, ghits) = latencies(&store, true, &one, rounds).await;
+            let (g50, g95, g99, ghits, gslow) = latencies(&store, true, &one, rounds).await;
             println!(
-                "{:<52} p50 {g50:>6.2} ms  p95 {g95:>6.2} ms  p99 {g99:>6.2} ms  ({ghits:.0} hits/query)",
-                "PostgreSQL tsvector + GIN, one grid"
+                "{:<52} p50 {g50:>6.2} ms  p95 {g95:>6.2} ms  p99 {g99:>6.2} ms  ({ghits:.0} hits/query; slowest {} {:.1} ms)",
+                "PostgreSQL tsvector + GIN, one grid", gslow.0, gslow.1
             );
-            let (h50, h95, h99, hhits) = latencies(&store, true, &eight, rounds).await;
+            let (h50, h95, h99, hhits, hslow) = latencies(&store, true, &eight, rounds).await;
             println!(
-                "{:<52} p50 {h50:>6.2} ms  p95 {h95:>6.2} ms  p99 {h99:>6.2} ms  ({hhits:.0} hits/query)",
-                "PostgreSQL tsvector + GIN, eight grids"
+                "{:<52} p50 {h50:>6.2} ms  p95 {h95:>6.2} ms  p99 {h99:>6.2} ms  ({hhits:.0} hits/query; slowest {} {:.1} ms)",
+                "PostgreSQL tsvector + GIN, eight grids", hslow.0, hslow.1
             );
             drop(store);
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
