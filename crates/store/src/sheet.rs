@@ -153,7 +153,7 @@ pub async fn existing_blinds(
     for chunk in blinds.chunks(5_000) {
         let list: Vec<String> = chunk
             .iter()
-            .map(|b| format!("\"{}\"", hex_upper(b)))
+            .map(|b| format!("\"{}\"", hex::encode_upper(b)))
             .collect();
         let json = format!("[{}]", list.join(","));
         let sql = if postgres {
@@ -165,23 +165,12 @@ pub async fn existing_blinds(
             .field_query(Stmt::new(sql, vec![Val::text(json)]))
             .await?
         {
-            if let Some(b) = unhex(&r.text(0)?) {
+            if let Ok(b) = hex::decode(r.text(0)?) {
                 found.insert(b);
             }
         }
     }
     Ok(found)
-}
-
-fn hex_upper(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
 }
 
 /// A resident as exported: masked fields, and the ciphers for an
