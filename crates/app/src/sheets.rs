@@ -138,6 +138,44 @@ fn rejected_rows(
     Some(wangge_sheets::write_csv(&rows))
 }
 
+/// The problems found in a sheet: for the report, by row and column, and
+/// for the rejected-rows file, by row.
+#[derive(Default)]
+struct Problems {
+    by_line: BTreeMap<usize, Vec<String>>,
+    errors: Vec<RowError>,
+}
+
+impl Problems {
+    fn add(&mut self, row: usize, column: String, message: String) {
+        self.by_line
+            .entry(row)
+            .or_default()
+            .push(format!("{column}：{message}"));
+        self.errors.push(RowError {
+            row,
+            column,
+            message,
+        });
+    }
+
+    /// Into the report: the errors in row order and the rejected rows.
+    fn report(self, report: &mut ImportReport, headers: &[String], body: &[Vec<String>]) {
+        report.rejected = rejected_rows(headers, body, &self.by_line);
+        report.errors = self.errors;
+        report.errors.sort_by_key(|e| e.row);
+    }
+}
+
+/// The header of the column that fills `field`.
+fn column_of(columns: &[sheet::Column], field: &str) -> String {
+    columns
+        .iter()
+        .find(|c| c.field == field)
+        .map(|c| c.header.to_owned())
+        .unwrap_or_else(|| field.to_owned())
+}
+
 /// A sheet read within the limits, and where its columns are.
 fn read_sheet(
     bytes: &[u8],
@@ -195,14 +233,6 @@ pub struct ImportReport {
 
 /// Progress of an import: `(phase, done, total)`.
 pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Send + Sync);
-
-fn column_of(field: &str) -> String {
-    RESIDENT_COLUMNS
-        .iter()
-        .find(|c| c.field == field)
-        .map(|c| c.header.to_owned())
-        .unwrap_or_else(|| field.to_owned())
-}
 
 /// A checked row, ready to write.
 struct Good {
@@ -279,7 +309,7 @@ impl App {
         let today = self.today();
         let mut report = ImportReport::default();
         let mut good: Vec<Good> = Vec::new();
-        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut problems = Problems::default();
         let mut seen: HashMap<String, usize> = HashMap::new();
         // Every well-formed ID number of the file, by row, for the register check.
         let mut ids: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -297,13 +327,16 @@ impl App {
                 Ok(input) => Some(input),
                 Err(fields) => {
                     for f in fields {
-                        errs.push((column_of(f.field), f.message(Lang::Zh).to_owned()));
+                        errs.push((
+                            column_of(RESIDENT_COLUMNS, f.field),
+                            f.message(Lang::Zh).to_owned(),
+                        ));
                     }
                     None
                 }
             };
             if let Some(m) = tag_error {
-                errs.push((column_of("tags"), m));
+                errs.push((column_of(RESIDENT_COLUMNS, "tags"), m));
                 input = None;
             }
             let building = map
@@ -423,11 +456,14 @@ impl App {
             {
                 if places.get(place).is_some_and(|p| p.has_head) {
                     errs.push((
-                        column_of("relation"),
+                        column_of(RESIDENT_COLUMNS, "relation"),
                         "该房屋的住户已有户主，新成员请填写与户主的关系".into(),
                     ));
                 } else if let Some(first) = heads.get(place) {
-                    errs.push((column_of("relation"), format!("与第 {first} 行同为户主")));
+                    errs.push((
+                        column_of(RESIDENT_COLUMNS, "relation"),
+                        format!("与第 {first} 行同为户主"),
+                    ));
                 } else {
                     heads.insert(place.clone(), line);
                 }
@@ -436,15 +472,7 @@ impl App {
                 Some((row, place)) if errs.is_empty() => good.push(Good { line, place, row }),
                 _ => {
                     for (column, message) in errs {
-                        bad_lines
-                            .entry(line)
-                            .or_default()
-                            .push(format!("{column}：{message}"));
-                        report.errors.push(RowError {
-                            row: line,
-                            column,
-                            message,
-                        });
+                        problems.add(line, column, message);
                     }
                 }
             }
@@ -462,25 +490,15 @@ impl App {
         for (line, blind) in &ids {
             if existing.contains(blind) {
                 registered.insert(*line);
-                let message = "该身份证号已在登记中".to_owned();
-                bad_lines
-                    .entry(*line)
-                    .or_default()
-                    .push(format!("身份证号：{message}"));
-                report.errors.push(RowError {
-                    row: *line,
-                    column: "身份证号".into(),
-                    message,
-                });
+                problems.add(*line, "身份证号".into(), "该身份证号已在登记中".into());
             }
         }
         let keep: Vec<Good> = good
             .into_iter()
             .filter(|g| !registered.contains(&g.line))
             .collect();
-        report.errors.sort_by_key(|e| e.row);
         report.valid = keep.len();
-        report.rejected = rejected_rows(headers, body, &bad_lines);
+        problems.report(&mut report, headers, body);
         let write = mode.writes(report.errors.is_empty());
         if !write || keep.is_empty() {
             return Ok(report);
@@ -641,13 +659,7 @@ impl App {
         let Some((headers, body)) = table.rows.split_first() else {
             return Err(AppError::invalid("file", "the file is empty", "文件是空的"));
         };
-        let column = |f: &str| {
-            BUILDING_COLUMNS
-                .iter()
-                .find(|c| c.field == f)
-                .map(|c| c.header.to_owned())
-                .unwrap_or_else(|| f.to_owned())
-        };
+        let column = |f: &str| column_of(BUILDING_COLUMNS, f);
         let mut taken: HashMap<(Id, String), usize> = self
             .store()
             .all_buildings()
@@ -656,7 +668,7 @@ impl App {
             .map(|b| ((b.community_id, b.number), 0))
             .collect();
         let mut report = ImportReport::default();
-        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut problems = Problems::default();
         let mut buildings = Vec::new();
         for (i, row) in body.iter().enumerate() {
             if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
@@ -715,21 +727,13 @@ impl App {
                 }
                 _ => {
                     for (column, message) in errs {
-                        bad_lines
-                            .entry(line)
-                            .or_default()
-                            .push(format!("{column}：{message}"));
-                        report.errors.push(RowError {
-                            row: line,
-                            column,
-                            message,
-                        });
+                        problems.add(line, column, message);
                     }
                 }
             }
         }
         report.valid = buildings.len();
-        report.rejected = rejected_rows(headers, body, &bad_lines);
+        problems.report(&mut report, headers, body);
         if mode.writes(report.errors.is_empty()) && !buildings.is_empty() {
             let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "building")
                 .detail(json!({ "rows": report.rows, "imported": report.valid, "mode": format!("{mode:?}") }));
@@ -766,16 +770,10 @@ impl App {
             }
         }
         let today = self.today();
-        let column = |f: &str| {
-            BUSINESS_COLUMNS
-                .iter()
-                .find(|c| c.field == f)
-                .map(|c| c.header.to_owned())
-                .unwrap_or_else(|| f.to_owned())
-        };
+        let column = |f: &str| column_of(BUSINESS_COLUMNS, f);
         let mut report = ImportReport::default();
         let mut rows_out: Vec<(usize, BusinessRow)> = Vec::new();
-        let mut bad_lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        let mut problems = Problems::default();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, row) in body.iter().enumerate() {
             if row.iter().all(|c| c.trim().is_empty()) || (i == 0 && sheet::is_notes_row(row)) {
@@ -837,15 +835,7 @@ impl App {
                 }
                 _ => {
                     for (column, message) in errs {
-                        bad_lines
-                            .entry(line)
-                            .or_default()
-                            .push(format!("{column}：{message}"));
-                        report.errors.push(RowError {
-                            row: line,
-                            column,
-                            message,
-                        });
+                        problems.add(line, column, message);
                     }
                 }
             }
@@ -857,24 +847,18 @@ impl App {
         let existing = store::existing_credit_codes(&**self.store(), &codes).await?;
         rows_out.retain(|(line, r)| {
             if existing.contains(&r.credit_code) {
-                let message = "该统一社会信用代码已在登记中".to_owned();
-                bad_lines
-                    .entry(*line)
-                    .or_default()
-                    .push(format!("统一社会信用代码：{message}"));
-                report.errors.push(RowError {
-                    row: *line,
-                    column: "统一社会信用代码".into(),
-                    message,
-                });
+                problems.add(
+                    *line,
+                    "统一社会信用代码".into(),
+                    "该统一社会信用代码已在登记中".into(),
+                );
                 false
             } else {
                 true
             }
         });
-        report.errors.sort_by_key(|e| e.row);
         report.valid = rows_out.len();
-        report.rejected = rejected_rows(headers, body, &bad_lines);
+        problems.report(&mut report, headers, body);
         let write = mode.writes(report.errors.is_empty());
         if write && !rows_out.is_empty() {
             let audit = AuditEntry::new(self.now(), Some(actor.user_id), "register.import", "business")

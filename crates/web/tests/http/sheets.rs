@@ -567,6 +567,21 @@ async fn businesses_import_and_export(db: &TestDb) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
+/// `(row, the error's column or message)` of an import report.
+fn row_errors(report: &Value, what: &str) -> Vec<(i64, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e[what].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 const BUILDING_HEADER: &str = "楼栋号,名称,地址,经度,纬度,层数,用途,单元数,每层户数,网格";
 
 /// A buildings sheet with every kind of error beside one good row; the
@@ -613,17 +628,7 @@ async fn buildings_import_first_then_people_move_in(db: &TestDb) {
     };
     let before = w.store.all_buildings().await.unwrap().len();
     let r = send("dry_run").await;
-    let errors: Vec<(i64, String)> = r["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_i64().unwrap(),
-                e["column"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let errors = row_errors(&r, "column");
     assert_eq!(
         errors,
         [
@@ -723,17 +728,7 @@ async fn buildings_import_first_then_people_move_in(db: &TestDb) {
         (Some(3), Some(1)),
         "{r}"
     );
-    let errors: Vec<(i64, String)> = r["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["row"].as_i64().unwrap(),
-                e["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let errors = row_errors(&r, "message");
     assert_eq!(errors.len(), 2, "{r}");
     assert_eq!(errors[0].0, 4);
     assert!(errors[0].1.contains("已有户主"), "{r}");
