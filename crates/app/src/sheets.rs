@@ -1230,6 +1230,48 @@ impl App {
         .await
     }
 
+    /// The opinions (民意) of the actor's grids, or the resident's own.
+    pub async fn export_opinions(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
+        let grids = self.grid_names().await?;
+        let rows = self
+            .opinions(actor, None, None)
+            .await?
+            .into_iter()
+            .map(|o| {
+                vec![
+                    sheet_time(o.created_at),
+                    grids.get(&o.grid_id).cloned().unwrap_or_default(),
+                    o.topic.label(Lang::Zh).to_owned(),
+                    o.body,
+                    o.voiced_by,
+                    o.submitted_by_name,
+                    o.status.label(Lang::Zh).to_owned(),
+                    o.answer.unwrap_or_default(),
+                    o.answered_by_name.unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.sheet_out(
+            actor,
+            ("opinions.export", "opinion"),
+            "民意诉求",
+            &[
+                "时间",
+                "网格",
+                "类别",
+                "内容",
+                "反映人",
+                "记录人",
+                "状态",
+                "答复",
+                "答复人",
+            ],
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
     /// The referrals (帮扶转介) of the actor's grids.
     pub async fn export_referrals(&self, actor: &Actor, xlsx: bool) -> Result<Vec<u8>, AppError> {
         let grids = self.grid_names().await?;

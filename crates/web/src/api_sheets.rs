@@ -52,6 +52,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/export/referrals.{format}",
             get(|st, l, s, p, q| export_list(ListSheet::Referrals, st, l, s, p, q)),
         )
+        .route(
+            "/api/v1/export/opinions.{format}",
+            get(|st, l, s, p, q| export_list(ListSheet::Opinions, st, l, s, p, q)),
+        )
 }
 
 fn xlsx_or_csv(format: &str, lang: wangge_core::Lang) -> Result<bool, ApiError> {
@@ -180,6 +184,7 @@ pub enum ListSheet {
     Buildings,
     Visits,
     Referrals,
+    Opinions,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -191,8 +196,9 @@ pub struct PeriodQuery {
 }
 
 /// Households, buildings (in the import template's columns), visits (of a
-/// period) or referrals the caller may read, as `xlsx` or `csv`; audited.
-#[utoipa::path(get, path = "/api/v1/export/{list}.{format}", params(("list" = String, Path, description = "households, buildings, visits or referrals"), ("format" = String, Path), PeriodQuery), responses((status = 200)))]
+/// period), referrals or opinions the caller may read, as `xlsx` or `csv`;
+/// audited.
+#[utoipa::path(get, path = "/api/v1/export/{list}.{format}", params(("list" = String, Path, description = "households, buildings, visits, referrals or opinions"), ("format" = String, Path), PeriodQuery), responses((status = 200)))]
 pub async fn export_list(
     list: ListSheet,
     State(state): State<AppState>,
@@ -213,6 +219,7 @@ pub async fn export_list(
             (app.export_visits(&s.actor, &period, xlsx).await, "走访记录")
         }
         ListSheet::Referrals => (app.export_referrals(&s.actor, xlsx).await, "帮扶转介"),
+        ListSheet::Opinions => (app.export_opinions(&s.actor, xlsx).await, "民意诉求"),
     };
     let bytes = bytes.map_err(|e| ApiError::new(e, lang))?;
     Ok(file(bytes, &format!("{name}.{format}"), xlsx))

@@ -850,6 +850,28 @@ async fn every_list_exports(db: &TestDb) {
     let mine: std::collections::HashSet<&String> =
         households.iter().skip(1).map(|r| &r[0]).collect();
     assert!(theirs.iter().skip(1).all(|r| !mine.contains(&r[0])));
+    // An opinion she wrote down, as the opinions sheet shows it.
+    w.ok(
+        WORKER,
+        Method::POST,
+        "/api/v1/opinions",
+        Some(serde_json::json!({ "topic": "environment", "body": "希望在12栋旁边增设垃圾分类点", "voiced_by": "12栋居民" })),
+    )
+    .await;
+    let opinions = get("/api/v1/export/opinions.csv", WORKER).await;
+    assert_eq!(opinions[0][3], "内容");
+    assert!(
+        opinions
+            .iter()
+            .any(|r| r[3] == "希望在12栋旁边增设垃圾分类点" && r[4] == "12栋居民")
+    );
+    assert!(
+        get("/api/v1/export/opinions.csv", OTHER)
+            .await
+            .iter()
+            .skip(1)
+            .all(|r| r[3] != "希望在12栋旁边增设垃圾分类点")
+    );
     // A campaign's targets: what the worker's checklist shows, door to door.
     let drill = w
         .ok(
@@ -906,6 +928,7 @@ async fn every_list_exports(db: &TestDb) {
         ("visits.export", "visit"),
         ("referrals.export", "referral"),
         ("campaign.export", "campaign"),
+        ("opinions.export", "opinion"),
     ] {
         assert!(
             audit
