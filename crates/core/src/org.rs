@@ -196,6 +196,9 @@ impl BuildingInput {
 
 /// Most units a building may have.
 pub const MAX_UNITS: usize = 50;
+/// Most dwellings a building may have (a 50-storey tower of four units
+/// with eight doors a floor has 1,600).
+pub const MAX_DWELLINGS: i64 = 5_000;
 
 impl BuildingForm {
     /// Checks every field; the position's grid is the caller's to check.
@@ -235,6 +238,18 @@ impl BuildingForm {
                 "units",
                 "1 to 50 units, each with 1 to 200 floors and 1 to 20 dwellings per floor",
                 "1 至 50 个单元，每单元 1 至 200 层、每层 1 至 20 户",
+            ));
+        } else if self
+            .units
+            .iter()
+            .map(|u| u.floors * u.dwellings_per_floor)
+            .sum::<i64>()
+            > MAX_DWELLINGS
+        {
+            errors.push(FieldError::new(
+                "units",
+                "at most 5,000 dwellings in a building",
+                "一栋楼最多 5000 户",
             ));
         }
         let name = self.name.trim();

@@ -543,6 +543,12 @@ mod tests {
             fields,
             ["number", "building_use", "floors", "units", "location"]
         );
+        // 50 units × 200 floors × 20 doors is not a building.
+        let tower = building_form(&map, &row(&["T1", "117.2", "31.8", "200", "", "50", "20"]))
+            .check()
+            .unwrap_err();
+        assert_eq!(tower[0].field, "units");
+        assert!(tower[0].message(Lang::Zh).contains("5000"));
     }
 
     #[test]
