@@ -339,10 +339,9 @@ impl App {
                 errs.push((column_of(RESIDENT_COLUMNS, "tags"), m));
                 input = None;
             }
-            let building = map
-                .get(RESIDENT_COLUMNS, row, "building")
-                .trim_end_matches(['栋', '号'])
-                .to_owned();
+            let building =
+                wangge_core::org::building_number(map.get(RESIDENT_COLUMNS, row, "building"))
+                    .to_owned();
             let unit: Option<i64> = map
                 .get(RESIDENT_COLUMNS, row, "unit")
                 .trim_end_matches("单元")
@@ -571,12 +570,7 @@ impl App {
             scope.birth_cutoff_or_all(),
         )
         .await?;
-        let mut rows = vec![
-            RESIDENT_COLUMNS
-                .iter()
-                .map(|c| c.header.to_owned())
-                .collect::<Vec<_>>(),
-        ];
+        let mut rows = Vec::with_capacity(list.len());
         for r in &list {
             let (id, phone) = if full {
                 (
@@ -618,25 +612,19 @@ impl App {
                 r.unit.map(|u| u.to_string()).unwrap_or_default(),
                 r.door.clone().unwrap_or_default(),
             ];
-            rows.push(cells.iter().map(|c| sheet::neutralize(c)).collect());
+            rows.push(cells.to_vec());
         }
-        let action = if full {
-            "register.export_full"
-        } else {
-            "register.export"
-        };
-        self.store()
-            .append_audit(
-                AuditEntry::new(self.now(), Some(actor.user_id), action, "resident")
-                    .detail(json!({ "rows": list.len(), "grids": scope.grid_ids.len(), "format": if xlsx { "xlsx" } else { "csv" } })),
-            )
-            .await?;
-        if xlsx {
-            wangge_sheets::write_xlsx("人口信息", &rows)
-                .map_err(|e| AppError::Internal(e.to_string()))
-        } else {
-            Ok(wangge_sheets::write_csv(&rows))
-        }
+        let headers: Vec<&str> = RESIDENT_COLUMNS.iter().map(|c| c.header).collect();
+        self.sheet_out_with(
+            actor,
+            (export_action(full), "resident"),
+            json!({ "grids": scope.grid_ids.len() }),
+            "人口信息",
+            &headers,
+            rows,
+            xlsx,
+        )
+        .await
     }
 
     /// Imports buildings (楼栋) from a CSV or XLSX file: each row's
@@ -792,7 +780,7 @@ impl App {
                 }
             };
             let get = |f: &str| map.get(BUSINESS_COLUMNS, row, f);
-            let building = get("building").trim_end_matches(['栋', '号']).to_owned();
+            let building = wangge_core::org::building_number(get("building")).to_owned();
             let unit = get("unit").trim_end_matches("单元").to_owned();
             let door = get("door").trim_end_matches('室').to_owned();
             let place = match buildings.get(&building).map(Vec::as_slice) {
@@ -886,12 +874,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let list = store::export_businesses(&**self.store(), &scope.grid_ids).await?;
-        let mut rows = vec![
-            BUSINESS_COLUMNS
-                .iter()
-                .map(|c| c.header.to_owned())
-                .collect::<Vec<_>>(),
-        ];
+        let mut rows = Vec::with_capacity(list.len());
         for b in &list {
             let phone = if full {
                 b.phone_cipher
@@ -928,29 +911,18 @@ impl App {
                 b.unit.map(|u| u.to_string()).unwrap_or_default(),
                 b.door.clone().unwrap_or_default(),
             ];
-            rows.push(cells.iter().map(|c| sheet::neutralize(c)).collect());
+            rows.push(cells.to_vec());
         }
-        self.store()
-            .append_audit(
-                AuditEntry::new(
-                    self.now(),
-                    Some(actor.user_id),
-                    if full {
-                        "register.export_full"
-                    } else {
-                        "register.export"
-                    },
-                    "business",
-                )
-                .detail(json!({ "rows": list.len() })),
-            )
-            .await?;
-        if xlsx {
-            wangge_sheets::write_xlsx("商户信息", &rows)
-                .map_err(|e| AppError::Internal(e.to_string()))
-        } else {
-            Ok(wangge_sheets::write_csv(&rows))
-        }
+        let headers: Vec<&str> = BUSINESS_COLUMNS.iter().map(|c| c.header).collect();
+        self.sheet_out(
+            actor,
+            (export_action(full), "business"),
+            "商户信息",
+            &headers,
+            rows,
+            xlsx,
+        )
+        .await
     }
 
     /// The cases the actor sees (as on the case list), as a sheet; audited.
@@ -1004,6 +976,15 @@ impl App {
     }
 }
 
+/// The audit action of a register export: full numbers are their own.
+fn export_action(full: bool) -> &'static str {
+    if full {
+        "register.export_full"
+    } else {
+        "register.export"
+    }
+}
+
 /// A time as sheets show it, in China time.
 fn sheet_time(t: jiff::Timestamp) -> String {
     wangge_core::calendar::CHINA
@@ -1024,7 +1005,33 @@ impl App {
         rows: Vec<Vec<String>>,
         xlsx: bool,
     ) -> Result<Vec<u8>, AppError> {
+        self.sheet_out_with(
+            actor,
+            (action, record),
+            json!({}),
+            title,
+            headers,
+            rows,
+            xlsx,
+        )
+        .await
+    }
+
+    /// As [`App::sheet_out`], with more facts for the audit record.
+    #[allow(clippy::too_many_arguments)]
+    async fn sheet_out_with(
+        &self,
+        actor: &Actor,
+        (action, record): (&str, &str),
+        mut detail: serde_json::Value,
+        title: &str,
+        headers: &[&str],
+        rows: Vec<Vec<String>>,
+        xlsx: bool,
+    ) -> Result<Vec<u8>, AppError> {
         let count = rows.len();
+        detail["rows"] = json!(count);
+        detail["format"] = json!(if xlsx { "xlsx" } else { "csv" });
         let mut out = Vec::with_capacity(count + 1);
         out.push(headers.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
         out.extend(
@@ -1033,8 +1040,7 @@ impl App {
         );
         self.store()
             .append_audit(
-                AuditEntry::new(self.now(), Some(actor.user_id), action, record)
-                    .detail(json!({ "rows": count, "format": if xlsx { "xlsx" } else { "csv" } })),
+                AuditEntry::new(self.now(), Some(actor.user_id), action, record).detail(detail),
             )
             .await?;
         if xlsx {

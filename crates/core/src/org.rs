@@ -130,6 +130,11 @@ impl BuildingUse {
     }
 }
 
+/// A building number as people write it: "13栋" and "13号" are building 13.
+pub fn building_number(written: &str) -> &str {
+    written.trim().trim_end_matches(['栋', '号'])
+}
+
 /// A dwelling's door number: floor, then its place on the floor in two
 /// digits (12th floor, 3rd door → "1203"), as Chinese buildings number them.
 pub fn door_number(floor: i64, place: i64) -> String {
@@ -205,7 +210,7 @@ impl BuildingForm {
     pub fn check(&self) -> Result<BuildingInput, Vec<crate::register::FieldError>> {
         use crate::register::FieldError;
         let mut errors = Vec::new();
-        let number = self.number.trim().trim_end_matches(['栋', '号']).to_owned();
+        let number = building_number(&self.number).to_owned();
         if number.is_empty() || number.chars().count() > 10 {
             errors.push(FieldError::new(
                 "number",

@@ -129,16 +129,22 @@ pub fn dwellings_of_unit(conn: &Connection, unit_id: Id) -> StoreResult<Vec<Dwel
 
 /// Writes a record's search document (inside the record's transaction).
 pub fn put_doc(conn: &Connection, doc: &SearchDoc, record_id: Id) -> StoreResult<()> {
-    conn.prepare_cached(search::UPSERT)?.execute(params![
-        doc.kind,
-        record_id,
-        doc.grid_id,
-        doc.born,
-        doc.title,
-        doc.detail,
-        doc.tokens
-    ])?;
+    conn.prepare_cached(search::UPSERT)?
+        .execute(doc_params(doc, &record_id).as_slice())?;
     Ok(())
+}
+
+/// A document's values in the order `search::INSERT` and `UPSERT` take them.
+fn doc_params<'a>(doc: &'a SearchDoc, record_id: &'a Id) -> [&'a dyn ToSql; 7] {
+    [
+        &doc.kind,
+        record_id,
+        &doc.grid_id,
+        &doc.born,
+        &doc.title,
+        &doc.detail,
+        &doc.tokens,
+    ]
 }
 
 pub fn insert_household(
@@ -605,17 +611,8 @@ pub fn insert_households_bulk(
     let mut household = conn.prepare_cached(sql::INSERT_HOUSEHOLD)?;
     let mut resident = conn.prepare_cached(sql::INSERT_RESIDENT)?;
     let mut doc_insert = conn.prepare_cached(search::INSERT)?;
-    let mut put = |doc: &SearchDoc, record_id: Id| {
-        doc_insert.execute(params![
-            doc.kind,
-            record_id,
-            doc.grid_id,
-            doc.born,
-            doc.title,
-            doc.detail,
-            doc.tokens
-        ])
-    };
+    let mut put =
+        |doc: &SearchDoc, record_id: Id| doc_insert.execute(doc_params(doc, &record_id).as_slice());
     for ((h, members), (h_doc, r_docs)) in households.iter().zip(docs) {
         let id: Id = match h {
             BulkHousehold::New(h) => household
